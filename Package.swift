@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "MockMCU",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MicroHTTP", targets: ["MicroHTTP"]),
+        .library(name: "PexipWire", targets: ["PexipWire"]),
+        .library(name: "MockNode", targets: ["MockNode"]),
+        .executable(name: "mockmcu", targets: ["mockmcu"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        .target(
+            name: "MicroHTTP",
+            dependencies: ["CMicroHTTPD", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "PexipWire"),
+        .target(
+            name: "MockNode",
+            dependencies: [
+                "MicroHTTP", "PexipWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "mockmcu",
+            dependencies: [
+                "MockNode", "MicroHTTP", "PexipWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP"]),
+        .testTarget(
+            name: "PexipWireTests",
+            dependencies: ["PexipWire"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,193 @@
+import CMicroHTTPD
+import Synchronization
+
+/// A libmicrohttpd connection pointer that may cross threads. Only touched
+/// under the lock of the object that owns it, and only while that object
+/// knows the connection is alive.
+struct ConnectionHandle: @unchecked Sendable {
+    let raw: OpaquePointer
+}
+
+/// A server-sent-event stream: bytes pushed from any thread reach the peer in
+/// order. While nothing is pending the connection is suspended (no CPU); a
+/// push resumes it. The stream ends cleanly (final chunk) or with an error
+/// (the connection is cut, as a network failure looks to the peer).
+public final class EventStream: Sendable {
+    /// How a stream ended.
+    public enum CloseReason: String, Sendable, Equatable {
+        /// The server ended it with the terminating chunk.
+        case clean
+        /// The server cut the connection on purpose.
+        case error
+        /// The peer went away, or the stream overflowed its pending limit.
+        case peer
+    }
+
+    /// What became of bytes passed to `send`.
+    public enum SendOutcome: Sendable, Equatable {
+        /// Queued for the peer.
+        case queued
+        /// Swallowed because the stream is stalled.
+        case stalled
+        /// The stream is closed or closing; nothing was queued.
+        case closed
+    }
+
+    private enum Closing { case clean, error, overflow }
+
+    private struct State {
+        var pending: [UInt8] = []
+        var offset = 0
+        var connection: ConnectionHandle?
+        var suspended = false
+        var closing: Closing?
+        var dead = false
+        var stalled = false
+        var bytesQueued = 0
+        var closeHandlers: [@Sendable (CloseReason) -> Void] = []
+    }
+
+    private static let nextID = Atomic<Int>(1)
+
+    /// A number unique among the streams of this process.
+    public let id: Int
+    /// Seconds between heartbeat comments; nil uses the server's setting, 0 turns them off.
+    public let heartbeatInterval: Double?
+    /// Pending bytes above which the peer counts as dead and the stream is cut.
+    public let maxPendingBytes: Int
+    private let state = Mutex(State())
+
+    /// Makes a stream. Bytes sent before the handler returns it are delivered first.
+    public init(heartbeatInterval: Double? = nil, maxPendingBytes: Int = 8 << 20) {
+        self.id = EventStream.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.heartbeatInterval = heartbeatInterval
+        self.maxPendingBytes = maxPendingBytes
+    }
+
+    /// Queues bytes for the peer.
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> SendOutcome {
+        state.withLock { s in
+            if s.dead || s.closing != nil { return .closed }
+            if s.stalled { return .stalled }
+            if s.pending.count - s.offset + bytes.count > maxPendingBytes {
+                s.closing = .overflow
+                Self.resumeIfSuspended(&s)
+                return .closed
+            }
+            s.pending.append(contentsOf: bytes)
+            s.bytesQueued += bytes.count
+            Self.resumeIfSuspended(&s)
+            return .queued
+        }
+    }
+
+    /// Queues UTF-8 text for the peer.
+    @discardableResult
+    public func send(_ text: String) -> SendOutcome { send(Array(text.utf8)) }
+
+    /// Sends an SSE comment line (`: text`), as heartbeats do.
+    @discardableResult
+    public func sendComment(_ text: String) -> SendOutcome { send(": \(text)\n\n") }
+
+    /// Ends the stream after what is already queued: cleanly (`error == false`,
+    /// terminating chunk) or by cutting the connection (`error == true`).
+    public func close(error: Bool) {
+        state.withLock { s in
+            guard !s.dead, s.closing == nil else { return }
+            s.closing = error ? .error : .clean
+            Self.resumeIfSuspended(&s)
+        }
+    }
+
+    /// Stops delivering anything, heartbeats included, while keeping the
+    /// connection open: to the peer the server looks frozen.
+    public func stall() { state.withLock { $0.stalled = true } }
+
+    /// Delivers again after `stall()`.
+    public func unstall() { state.withLock { $0.stalled = false } }
+
+    /// Whether the stream is stalled.
+    public var isStalled: Bool { state.withLock { $0.stalled } }
+
+    /// Whether the stream can still take bytes.
+    public var isOpen: Bool { state.withLock { !$0.dead && $0.closing == nil } }
+
+    /// Bytes queued so far, heartbeats included.
+    public var bytesQueued: Int { state.withLock { $0.bytesQueued } }
+
+    /// Calls `handler` once when the stream is gone (at once if it already is).
+    public func onClose(_ handler: @escaping @Sendable (CloseReason) -> Void) {
+        let callNow: Bool = state.withLock { s in
+            if s.dead { return true }
+            s.closeHandlers.append(handler)
+            return false
+        }
+        if callNow { handler(.peer) }
+    }
+
+    private static func resumeIfSuspended(_ s: inout State) {
+        if s.suspended, let c = s.connection {
+            s.suspended = false
+            MHD_resume_connection(c.raw)
+        }
+    }
+
+    // MARK: - libmicrohttpd side (called on its threads)
+
+    func attach(_ connection: ConnectionHandle) {
+        state.withLock { $0.connection = connection }
+    }
+
+    /// Copies pending bytes into `buffer`, or suspends the connection when
+    /// there are none. Called by libmicrohttpd's content reader.
+    func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
+        state.withLock { s in
+            let available = s.pending.count - s.offset
+            if available > 0, s.closing != .overflow {
+                let n = min(available, max)
+                s.pending.withUnsafeBufferPointer { src in
+                    UnsafeMutableRawPointer(buffer).copyMemory(
+                        from: src.baseAddress! + s.offset, byteCount: n)
+                }
+                s.offset += n
+                if s.offset == s.pending.count {
+                    s.pending = []
+                    s.offset = 0
+                }
+                return n
+            }
+            switch s.closing {
+            case .clean: return MMCU_CONTENT_END_OF_STREAM
+            case .error, .overflow: return MMCU_CONTENT_END_WITH_ERROR
+            case nil:
+                guard let c = s.connection else { return MMCU_CONTENT_END_WITH_ERROR }
+                s.suspended = true
+                MHD_suspend_connection(c.raw)
+                return 0
+            }
+        }
+    }
+
+    /// The response is gone: the connection can no longer be touched.
+    func markFreed() {
+        let (handlers, reason): ([@Sendable (CloseReason) -> Void], CloseReason) = state.withLock { s in
+            guard !s.dead else { return ([], .peer) }
+            s.dead = true
+            s.connection = nil
+            s.suspended = false
+            s.pending = []
+            s.offset = 0
+            let reason: CloseReason
+            switch s.closing {
+            case .clean: reason = .clean
+            case .error: reason = .error
+            case .overflow, nil: reason = .peer
+            }
+            let h = s.closeHandlers
+            s.closeHandlers = []
+            return (h, reason)
+        }
+        for h in handlers { h(reason) }
+    }
+}

@@ -1,0 +1,186 @@
+import CMicroHTTPD
+import Foundation
+import Logging
+import Synchronization
+
+/// Why the server could not start.
+public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A small HTTP/1.1 server over GNU libmicrohttpd: a thread pool with epoll,
+/// complete requests handed to one handler, server-sent-event streams that
+/// suspend while idle, deferred answers, and a stop that never leaves a
+/// suspended connection behind.
+public final class HTTPServer: Sendable {
+    /// Settings fixed at start.
+    public struct Configuration: Sendable {
+        /// Numeric address to bind, or "localhost"; empty binds every address.
+        public var host: String = "127.0.0.1"
+        /// 0 asks the system for a free port; `port` reports the one bound.
+        public var port: UInt16 = 0
+        /// Worker threads, each with its own epoll set.
+        public var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        /// Connections served at once; more are refused by libmicrohttpd.
+        public var connectionLimit: Int = 20_000
+        /// Bytes libmicrohttpd may use per connection for headers and buffers.
+        /// Its default (32 KiB) costs 25 KB of RSS per idle stream.
+        public var connectionMemoryLimit: Int = 8192
+        /// Seconds an idle keep-alive connection lives; event streams never time out.
+        public var idleTimeout: Int = 60
+        /// Largest request body accepted; larger ones get 413.
+        public var maxBodySize: Int = 64 * 1024
+        /// Default seconds between heartbeat comments on event streams (0 = none).
+        public var heartbeatInterval: Double = 10
+        /// Text of the heartbeat comment.
+        public var heartbeatComment: String = "keepalive"
+        /// Pending listen queue.
+        public var listenBacklog: Int = 4096
+
+        public init() {}
+    }
+
+    /// Where the server is in its life.
+    public enum Phase: String, Sendable {
+        case initial, running, stopping, stopped
+    }
+
+    private struct State {
+        var phase: Phase = .initial
+        var daemon: OpaquePointer?
+        var port: UInt16 = 0
+        var streams: [Int: EventStream] = [:]
+        var deferred: [ObjectIdentifier: DeferredResponse] = [:]
+        var retained: Unmanaged<HTTPServer>?
+    }
+
+    public let configuration: Configuration
+    let handler: HTTPHandler
+    let logger: Logger
+    private let state = Mutex(State())
+    let heartbeats: HeartbeatScheduler
+
+    /// A server that hands every complete request to `handler`.
+    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "MicroHTTP"),
+                handler: @escaping HTTPHandler) {
+        self.configuration = configuration
+        self.handler = handler
+        self.logger = logger
+        self.heartbeats = HeartbeatScheduler(comment: configuration.heartbeatComment)
+    }
+
+    /// The phase now.
+    public var phase: Phase { state.withLock { $0.phase } }
+
+    /// The bound port (0 before start).
+    public var port: UInt16 { state.withLock { $0.port } }
+
+    /// Event streams open now.
+    public var openStreamCount: Int { state.withLock { $0.streams.count } }
+
+    /// Binds and starts serving. Throws if the address is taken or invalid.
+    public func start() throws {
+        try state.withLock { s in
+            guard s.phase == .initial else { throw HTTPServerError("server already started") }
+            signal(SIGPIPE, SIG_IGN)
+            let retained = Unmanaged.passRetained(self)
+            let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
+                | MHD_ALLOW_SUSPEND_RESUME.rawValue
+            var host = configuration.host
+            if host == "localhost" { host = "127.0.0.1" }
+            var error: Int32 = 0
+            let daemon: OpaquePointer? = host.withCString { hostPtr in
+                var settings = mmcu_daemon_settings(
+                    flags: UInt32(flags), port: configuration.port,
+                    bind_host: host.isEmpty ? nil : hostPtr,
+                    pool_threads: UInt32(max(1, configuration.threads)),
+                    connection_limit: UInt32(configuration.connectionLimit),
+                    connection_memory_limit: UInt32(configuration.connectionMemoryLimit),
+                    connection_timeout: UInt32(max(0, configuration.idleTimeout)),
+                    listen_backlog: UInt32(configuration.listenBacklog))
+                return mmcu_start_daemon(&settings, mhdAccessHandler, retained.toOpaque(),
+                                         mhdRequestCompleted, retained.toOpaque(), &error)
+            }
+            guard let daemon else {
+                retained.release()
+                let reason = error == EINVAL ? "'\(configuration.host)' is not a numeric IP address"
+                    : String(cString: strerror(error))
+                throw HTTPServerError("cannot listen on \(configuration.host):\(configuration.port): \(reason)")
+            }
+            s.daemon = daemon
+            s.port = mmcu_daemon_port(daemon)
+            s.retained = retained
+            s.phase = .running
+        }
+        logger.debug("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+    }
+
+    /// Stops serving: pending deferred answers get 503, every stream is cut,
+    /// and the daemon stops once no connection is suspended. Idempotent.
+    public func stop() {
+        let (streams, deferred): ([EventStream], [DeferredResponse]) = state.withLock { s in
+            guard s.phase == .running else { return ([], []) }
+            s.phase = .stopping
+            return (Array(s.streams.values), Array(s.deferred.values))
+        }
+        guard phase == .stopping else { return }
+        for d in deferred {
+            d.fulfil(.response(HTTPResponse(status: 503, contentType: "text/plain", text: "server stopping\n")))
+        }
+        for stream in streams { stream.close(error: true) }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let busy = state.withLock { s in
+                !s.streams.isEmpty || s.deferred.values.contains { $0.isSuspended }
+            }
+            if !busy { break }
+            usleep(2_000)
+        }
+        let (daemon, retained) = state.withLock { s in (s.daemon, s.retained) }
+        if let daemon { MHD_stop_daemon(daemon) }
+        heartbeats.cancelAll()
+        state.withLock { s in
+            s.daemon = nil
+            s.retained = nil
+            s.streams = [:]
+            s.deferred = [:]
+            s.phase = .stopped
+        }
+        retained?.release()
+        logger.debug("stopped")
+    }
+
+    // MARK: - bookkeeping used by the bridge
+
+    var isAcceptingWork: Bool { state.withLock { $0.phase == .running } }
+
+    func register(_ stream: EventStream) -> Bool {
+        let ok = state.withLock { s -> Bool in
+            guard s.phase == .running else { return false }
+            s.streams[stream.id] = stream
+            return true
+        }
+        guard ok else { return false }
+        let interval = stream.heartbeatInterval ?? configuration.heartbeatInterval
+        heartbeats.add(stream, interval: interval)
+        stream.onClose { [weak self] _ in
+            guard let self else { return }
+            self.heartbeats.remove(stream, interval: interval)
+            _ = self.state.withLock { $0.streams.removeValue(forKey: stream.id) }
+        }
+        return true
+    }
+
+    func register(_ deferred: DeferredResponse) -> Bool {
+        state.withLock { s in
+            guard s.phase == .running else { return false }
+            s.deferred[ObjectIdentifier(deferred)] = deferred
+            return true
+        }
+    }
+
+    func unregister(_ deferred: DeferredResponse) {
+        _ = state.withLock { $0.deferred.removeValue(forKey: ObjectIdentifier(deferred)) }
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What went wrong on a `LoopbackClient` connection.
+public enum LoopbackClientError: Error, Equatable, CustomStringConvertible {
+    case connectFailed(String)
+    case timedOut
+    case closedByPeer
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .connectFailed(let why): return "connect failed: \(why)"
+        case .timedOut: return "timed out waiting for the server"
+        case .closedByPeer: return "connection closed by the server"
+        case .malformed(let what): return "malformed response: \(what)"
+        }
+    }
+}
+
+/// A complete response read by `LoopbackClient`.
+public struct LoopbackResponse: Sendable {
+    public let status: Int
+    public let headers: HTTPHeaders
+    public let body: [UInt8]
+    /// The body as UTF-8 text.
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// One piece of a chunked response body as `LoopbackClient` sees it.
+public enum ChunkRead: Equatable, Sendable {
+    /// Bytes of the body.
+    case data([UInt8])
+    /// The terminating chunk: the server ended the body cleanly.
+    case end
+    /// The connection closed without a terminating chunk: a cut stream.
+    case cut
+}
+
+/// A deliberately plain, blocking HTTP/1.1 client over one TCP connection,
+/// for tests and tools that need to see the wire exactly: raw bytes out,
+/// chunk boundaries and clean-versus-cut stream ends in.
+public final class LoopbackClient {
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    /// Seconds any single read may wait.
+    public var timeout: Double
+
+    /// Connects to `host:port` (numeric IPv4).
+    public init(host: String = "127.0.0.1", port: UInt16, timeout: Double = 10) throws {
+        self.timeout = timeout
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw LoopbackClientError.connectFailed(String(cString: strerror(errno))) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else {
+            Glibc.close(fd)
+            throw LoopbackClientError.connectFailed("bad address \(host)")
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard rc == 0 else {
+            let why = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw LoopbackClientError.connectFailed(why)
+        }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { close() }
+
+    /// Closes the connection (idempotent).
+    public func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    /// Writes raw bytes.
+    public func send(_ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in
+                Glibc.send(fd, raw.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
+            }
+            if n <= 0 { throw LoopbackClientError.closedByPeer }
+            sent += n
+        }
+    }
+
+    /// Writes a request. Adds Host and, with a body, Content-Length.
+    public func sendRequest(method: String, target: String, headers: [(String, String)] = [],
+                            body: [UInt8] = [], keepAlive: Bool = true) throws {
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
+        if !keepAlive { head += "Connection: close\r\n" }
+        head += "\r\n"
+        try send(Array(head.utf8) + body)
+    }
+
+    /// Reads a status line and header fields.
+    public func readHead() throws -> (status: Int, headers: HTTPHeaders) {
+        let statusLine = try readLine()
+        let parts = statusLine.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
+            throw LoopbackClientError.malformed("status line '\(statusLine)'")
+        }
+        var headers = HTTPHeaders()
+        while true {
+            let line = try readLine()
+            if line.isEmpty { break }
+            guard let colon = line.firstIndex(of: ":") else { throw LoopbackClientError.malformed("header '\(line)'") }
+            headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return (status, headers)
+    }
+
+    /// Reads a whole response (Content-Length, chunked, or until close).
+    public func readResponse() throws -> LoopbackResponse {
+        let (status, headers) = try readHead()
+        var body: [UInt8] = []
+        if headers["Transfer-Encoding"]?.lowercased().contains("chunked") == true {
+            loop: while true {
+                switch try readChunk() {
+                case .data(let d): body += d
+                case .end: break loop
+                case .cut: throw LoopbackClientError.closedByPeer
+                }
+            }
+        } else if let length = headers["Content-Length"].flatMap({ Int($0) }) {
+            body = try readExactly(length)
+        } else if status != 204 && status != 304 {
+            body = readUntilClose()
+        }
+        return LoopbackResponse(status: status, headers: headers, body: body)
+    }
+
+    /// Reads the next chunk of a chunked body.
+    public func readChunk() throws -> ChunkRead {
+        let sizeLine: String
+        do { sizeLine = try readLine() } catch LoopbackClientError.closedByPeer { return .cut }
+        let hex = sizeLine.split(separator: ";").first.map(String.init) ?? ""
+        guard let size = Int(hex.trimmingCharacters(in: .whitespaces), radix: 16) else {
+            throw LoopbackClientError.malformed("chunk size '\(sizeLine)'")
+        }
+        if size == 0 {
+            while try !readLine().isEmpty {}
+            return .end
+        }
+        let data: [UInt8]
+        do { data = try readExactly(size) } catch LoopbackClientError.closedByPeer { return .cut }
+        _ = try readLine()
+        return .data(data)
+    }
+
+    /// Reads whatever arrives until the server closes (or the timeout passes).
+    public func readUntilClose() -> [UInt8] {
+        var out = buffer
+        buffer = []
+        while let more = try? fill(), !more.isEmpty { out += more }
+        return out
+    }
+
+    /// Whether the server closed the connection within `timeout` seconds.
+    public func waitForClose(timeout: Double) -> Bool {
+        let saved = self.timeout
+        self.timeout = timeout
+        defer { self.timeout = saved }
+        while true {
+            do {
+                let more = try fill()
+                if more.isEmpty { return true }
+            } catch LoopbackClientError.timedOut {
+                return false
+            } catch {
+                return true
+            }
+        }
+    }
+
+    // MARK: - reading
+
+    private func fill() throws -> [UInt8] {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pfd, 1, Int32(timeout * 1000))
+        if ready == 0 { throw LoopbackClientError.timedOut }
+        if ready < 0 { throw LoopbackClientError.closedByPeer }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 { throw LoopbackClientError.closedByPeer }
+        return Array(chunk[0..<n])
+    }
+
+    private func readLine() throws -> String {
+        while true {
+            if let lf = buffer.firstIndex(of: 10) {
+                var line = Array(buffer[..<lf])
+                buffer.removeSubrange(...lf)
+                if line.last == 13 { line.removeLast() }
+                return String(decoding: line, as: UTF8.self)
+            }
+            let more = try fill()
+            if more.isEmpty { throw LoopbackClientError.closedByPeer }
+            buffer += more
+        }
+    }
+
+    private func readExactly(_ count: Int) throws -> [UInt8] {
+        while buffer.count < count {
+            let more = try fill()
+            if more.isEmpty { throw LoopbackClientError.closedByPeer }
+            buffer += more
+        }
+        let out = Array(buffer[..<count])
+        buffer.removeSubrange(..<count)
+        return out
+    }
+
+    /// One request on a fresh connection, read to the end.
+    public static func request(port: UInt16, method: String = "GET", target: String,
+                               headers: [(String, String)] = [], body: [UInt8] = [],
+                               timeout: Double = 10) throws -> LoopbackResponse {
+        let client = try LoopbackClient(port: port, timeout: timeout)
+        defer { client.close() }
+        try client.sendRequest(method: method, target: target, headers: headers, body: body, keepAlive: false)
+        return try client.readResponse()
+    }
+}

@@ -1,0 +1,266 @@
+import Foundation
+import Synchronization
+import XCTest
+@testable import MicroHTTP
+
+/// Collects streams a test handler creates so the test can push to them.
+final class StreamBox: Sendable {
+    let streams = Mutex<[EventStream]>([])
+    let opened = DispatchSemaphore(value: 0)
+    func add(_ s: EventStream) { streams.withLock { $0.append(s) }; opened.signal() }
+    var last: EventStream? { streams.withLock { $0.last } }
+}
+
+final class ServerTests: XCTestCase {
+    private func startServer(_ configure: (inout HTTPServer.Configuration) -> Void = { _ in },
+                             handler: @escaping HTTPHandler) throws -> HTTPServer {
+        var config = HTTPServer.Configuration()
+        configure(&config)
+        let server = HTTPServer(configuration: config, handler: handler)
+        try server.start()
+        addTeardownBlock { server.stop() }
+        return server
+    }
+
+    private func echoServer() throws -> HTTPServer {
+        try startServer { request in
+            var headers = HTTPHeaders()
+            headers.set("X-Method", request.method)
+            headers.set("X-Path", request.path)
+            headers.set("X-Query", request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&"))
+            headers.set("X-Token", request.headers["TOKEN"] ?? "-")
+            return .response(HTTPResponse(status: 201, headers: headers, body: request.body))
+        }
+    }
+
+    func testBindsEphemeralLoopbackPortAndReportsIt() throws {
+        let server = try echoServer()
+        XCTAssertNotEqual(server.port, 0)
+        XCTAssertEqual(server.phase, .running)
+    }
+
+    func testRequestPartsReachTheHandler() throws {
+        let server = try echoServer()
+        let response = try LoopbackClient.request(
+            port: server.port, method: "POST", target: "/a/b%20c?x=1&y=two%20words",
+            headers: [("token", "abc")], body: Array("hello".utf8))
+        XCTAssertEqual(response.status, 201)
+        XCTAssertEqual(response.headers["x-method"], "POST")
+        XCTAssertEqual(response.headers["X-Path"], "/a/b c")
+        XCTAssertEqual(response.headers["X-Query"], "x=1&y=two words")
+        XCTAssertEqual(response.headers["X-Token"], "abc")
+        XCTAssertEqual(response.text, "hello")
+    }
+
+    func testBodyArrivingInPiecesIsAccumulated() throws {
+        let server = try echoServer()
+        let client = try LoopbackClient(port: server.port)
+        let body = [UInt8](repeating: UInt8(ascii: "z"), count: 40_000)
+        try client.send(Array("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
+        for piece in stride(from: 0, to: body.count, by: 7_000) {
+            try client.send(Array(body[piece..<min(piece + 7_000, body.count)]))
+        }
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 201)
+        XCTAssertEqual(response.body.count, body.count)
+    }
+
+    func testOversizedBodyGets413AndServerKeepsServing() throws {
+        let server = try echoServer()
+        let big = [UInt8](repeating: 65, count: 64 * 1024 + 1)
+        let response = try LoopbackClient.request(port: server.port, method: "POST", target: "/x", body: big)
+        XCTAssertEqual(response.status, 413)
+        let chunked = try LoopbackClient(port: server.port)
+        try chunked.send(Array("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
+        for _ in 0..<5 {
+            try chunked.send(Array("4000\r\n".utf8) + [UInt8](repeating: 66, count: 0x4000) + Array("\r\n".utf8))
+        }
+        try chunked.send(Array("0\r\n\r\n".utf8))
+        XCTAssertEqual(try chunked.readResponse().status, 413)
+        XCTAssertEqual(try LoopbackClient.request(port: server.port, target: "/ok").status, 201)
+    }
+
+    func testMalformedRequestLineGets400() throws {
+        let server = try echoServer()
+        let client = try LoopbackClient(port: server.port)
+        try client.send(Array("THIS IS NOT HTTP\r\n\r\n".utf8))
+        XCTAssertEqual(try client.readResponse().status, 400)
+        XCTAssertEqual(try LoopbackClient.request(port: server.port, target: "/ok").status, 201)
+    }
+
+    func testDropClosesWithoutAnswer() throws {
+        let server = try startServer { _ in .drop }
+        let client = try LoopbackClient(port: server.port)
+        try client.sendRequest(method: "GET", target: "/")
+        XCTAssertThrowsError(try client.readHead())
+    }
+
+    func testDeferredResponseIsSentWhenFulfilled() throws {
+        let pending = Mutex<[DeferredResponse]>([])
+        let server = try startServer { _ in
+            let d = DeferredResponse()
+            pending.withLock { $0.append(d) }
+            return .deferred(d)
+        }
+        let client = try LoopbackClient(port: server.port, timeout: 0.2)
+        try client.sendRequest(method: "GET", target: "/later")
+        XCTAssertThrowsError(try client.readHead()) { XCTAssertEqual($0 as? LoopbackClientError, .timedOut) }
+        let d = try XCTUnwrap(pending.withLock { $0.first })
+        d.fulfil(.response(HTTPResponse(status: 202, contentType: "text/plain", text: "done")))
+        client.timeout = 5
+        XCTAssertEqual(try client.readResponse().status, 202)
+    }
+
+    func testStreamDeliversPushesInOrderAndEndsCleanly() throws {
+        let box = StreamBox()
+        let server = try startServer { _ in
+            let s = EventStream(heartbeatInterval: 0)
+            s.send("first\n")
+            box.add(s)
+            return .stream(s, headers: ["X-Extra": "1"])
+        }
+        let client = try LoopbackClient(port: server.port)
+        try client.sendRequest(method: "GET", target: "/events")
+        let head = try client.readHead()
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.headers["Content-Type"], "text/event-stream")
+        XCTAssertEqual(head.headers["X-Extra"], "1")
+        XCTAssertEqual(try client.readChunk(), .data(Array("first\n".utf8)))
+        let stream = try XCTUnwrap(box.last)
+        for i in 0..<3 { stream.send("n\(i)\n") }
+        var text = ""
+        while text.count < 9, case .data(let d) = try client.readChunk() { text += String(decoding: d, as: UTF8.self) }
+        XCTAssertEqual(text, "n0\nn1\nn2\n")
+        let closed = DispatchSemaphore(value: 0)
+        let reason = Mutex<EventStream.CloseReason?>(nil)
+        stream.onClose { r in reason.withLock { $0 = r }; closed.signal() }
+        stream.close(error: false)
+        XCTAssertEqual(try client.readChunk(), .end)
+        XCTAssertEqual(closed.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(reason.withLock { $0 }, .clean)
+        XCTAssertEqual(stream.send("late"), .closed)
+    }
+
+    func testStreamClosedWithErrorIsCutWithoutTerminatingChunk() throws {
+        let box = StreamBox()
+        let server = try startServer { _ in
+            let s = EventStream(heartbeatInterval: 0)
+            box.add(s)
+            return .stream(s, headers: HTTPHeaders())
+        }
+        let client = try LoopbackClient(port: server.port)
+        try client.sendRequest(method: "GET", target: "/events")
+        XCTAssertEqual(try client.readHead().status, 200)
+        let stream = try XCTUnwrap(box.last)
+        stream.send("x\n")
+        stream.close(error: true)
+        XCTAssertEqual(try client.readChunk(), .data(Array("x\n".utf8)))
+        XCTAssertEqual(try client.readChunk(), .cut)
+    }
+
+    func testHeartbeatsArriveAndStallSilencesThem() throws {
+        let box = StreamBox()
+        let server = try startServer { _ in
+            let s = EventStream(heartbeatInterval: 0.05)
+            box.add(s)
+            return .stream(s, headers: HTTPHeaders())
+        }
+        let client = try LoopbackClient(port: server.port)
+        try client.sendRequest(method: "GET", target: "/events")
+        XCTAssertEqual(try client.readHead().status, 200)
+        XCTAssertEqual(try client.readChunk(), .data(Array(": keepalive\n\n".utf8)))
+        let stream = try XCTUnwrap(box.last)
+        stream.stall()
+        // Drain anything queued before the stall, then nothing more may come.
+        client.timeout = 0.3
+        var quiet = false
+        for _ in 0..<5 {
+            do { _ = try client.readChunk() } catch LoopbackClientError.timedOut { quiet = true; break }
+        }
+        XCTAssertTrue(quiet, "a stalled stream kept sending")
+        XCTAssertEqual(stream.send("event\n"), .stalled)
+        stream.unstall()
+        client.timeout = 5
+        XCTAssertEqual(try client.readChunk(), .data(Array(": keepalive\n\n".utf8)))
+    }
+
+    func testHeartbeatReapsStreamWhosePeerLeft() throws {
+        let box = StreamBox()
+        let server = try startServer { _ in
+            let s = EventStream(heartbeatInterval: 0.05)
+            box.add(s)
+            return .stream(s, headers: HTTPHeaders())
+        }
+        let client = try LoopbackClient(port: server.port)
+        try client.sendRequest(method: "GET", target: "/events")
+        XCTAssertEqual(try client.readHead().status, 200)
+        let stream = try XCTUnwrap(box.last)
+        let gone = DispatchSemaphore(value: 0)
+        stream.onClose { _ in gone.signal() }
+        client.close()
+        XCTAssertEqual(gone.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(server.openStreamCount, 0)
+    }
+
+    func testStopCutsOpenStreamsAndAnswersDeferred() throws {
+        let box = StreamBox()
+        let pending = Mutex<DeferredResponse?>(nil)
+        var config = HTTPServer.Configuration()
+        config.heartbeatInterval = 0
+        let server = HTTPServer(configuration: config) { request in
+            if request.path == "/later" {
+                let d = DeferredResponse()
+                pending.withLock { $0 = d }
+                return .deferred(d)
+            }
+            let s = EventStream()
+            box.add(s)
+            return .stream(s, headers: HTTPHeaders())
+        }
+        try server.start()
+        var clients: [LoopbackClient] = []
+        for _ in 0..<20 {
+            let c = try LoopbackClient(port: server.port)
+            try c.sendRequest(method: "GET", target: "/events")
+            XCTAssertEqual(try c.readHead().status, 200)
+            clients.append(c)
+        }
+        let waiting = try LoopbackClient(port: server.port)
+        try waiting.sendRequest(method: "GET", target: "/later")
+        while pending.withLock({ $0 == nil }) { usleep(1000) }
+        XCTAssertEqual(server.openStreamCount, 20)
+        server.stop()
+        XCTAssertEqual(server.phase, .stopped)
+        XCTAssertEqual(try waiting.readResponse().status, 503)
+        for c in clients { XCTAssertEqual(try c.readChunk(), .cut) }
+        server.stop()
+    }
+
+    func testPortInUseIsAClearError() throws {
+        let first = try echoServer()
+        var config = HTTPServer.Configuration()
+        config.port = first.port
+        let second = HTTPServer(configuration: config) { _ in .drop }
+        XCTAssertThrowsError(try second.start()) { error in
+            XCTAssertTrue("\(error)".contains("cannot listen on 127.0.0.1:\(first.port)"), "\(error)")
+        }
+    }
+
+    func testManyConcurrentStreamsAllReceiveABroadcast() throws {
+        let box = StreamBox()
+        let server = try startServer { _ in
+            let s = EventStream(heartbeatInterval: 0)
+            box.add(s)
+            return .stream(s, headers: HTTPHeaders())
+        }
+        var clients: [LoopbackClient] = []
+        for _ in 0..<200 {
+            let c = try LoopbackClient(port: server.port)
+            try c.sendRequest(method: "GET", target: "/events")
+            clients.append(c)
+        }
+        for c in clients { XCTAssertEqual(try c.readHead().status, 200) }
+        for s in box.streams.withLock({ $0 }) { s.send("data: hi\n\n") }
+        for c in clients { XCTAssertEqual(try c.readChunk(), .data(Array("data: hi\n\n".utf8))) }
+    }
+}

@@ -1,0 +1,22 @@
+/// The client API's response envelope: `{"status": "success", "result": …}`.
+/// Error answers use the same envelope; the HTTP status carries the error.
+public struct Envelope<Result: Codable & Sendable>: Codable, Sendable {
+    public var status: String
+    public var result: Result
+
+    public init(status: String = "success", result: Result) {
+        self.status = status
+        self.result = result
+    }
+}
+
+/// The fixed result strings of error answers, as the real node words them.
+public enum WireMessage {
+    public static let invalidToken = "Invalid token"
+    public static let invalidPIN = "Invalid PIN"
+    public static let conferenceNotFound = "Neither conference nor gateway found"
+    public static let unknownRequest = "Unknown request"
+    public static let permissionDenied = "Permission denied"
+    public static let disconnectedByRemoteHost = "Disconnected by remote host"
+    public static let tokenExpired = "Token expired"
+}

@@ -1,0 +1,196 @@
+import Foundation
+import MicroHTTP
+import PexipWire
+
+/// Who and what a client request concerned, for its journal entry.
+struct RequestNote {
+    var alias: String?
+    var participant: String?
+}
+
+/// Answers in the client API's envelope.
+enum Reply {
+    static func json<T: Codable & Sendable>(_ status: Int, _ result: T, word: String = "success") -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.set("Content-Type", "application/json")
+        return HTTPResponse(status: status, headers: headers, body: WireJSON.bytes(Envelope(status: word, result: result)))
+    }
+
+    static func ok<T: Codable & Sendable>(_ result: T) -> HTTPResult { .response(json(200, result)) }
+
+    static func error(_ status: Int, _ message: String, _ conf: ConferenceConfig?) -> HTTPResult {
+        .response(json(status, message, word: conf?.errorStatusWord ?? "success"))
+    }
+
+    static func invalidToken(_ conf: ConferenceConfig?) -> HTTPResult { error(403, WireMessage.invalidToken, conf) }
+    static func notFound(_ conf: ConferenceConfig?) -> HTTPResult { error(404, WireMessage.conferenceNotFound, conf) }
+}
+
+extension NodeState {
+    /// Routes a request under `/api/client/v2/`.
+    mutating func handleClient(_ req: HTTPRequest, note: inout RequestNote) -> HTTPResult {
+        if req.path == APIPath.status || req.path == APIPath.status + "/" {
+            guard req.method == "GET" else { return methodNotAllowed("GET", nil) }
+            return maintenance ? .response(Reply.json(503, "Maintenance mode")) : Reply.ok(true)
+        }
+        guard let (alias, request) = APIPath.parse(req.path) else {
+            return .response(HTTPResponse(status: 404, contentType: "text/html",
+                                          text: "<html><body><h1>404 Not Found</h1></body></html>\n"))
+        }
+        note.alias = alias
+        guard let conf = conferences[alias.lowercased()] else { return Reply.notFound(nil) }
+        let c = conf.config
+        if request == "request_token" {
+            guard req.method == "POST" else { return methodNotAllowed("POST", c) }
+            return requestToken(req, conf: conf, dialled: alias, note: &note)
+        }
+        guard let route = ClientRoute(request) else { return Reply.error(404, WireMessage.unknownRequest, c) }
+        guard req.method == route.method else { return methodNotAllowed(route.method, c) }
+        // A token is valid under its conference's alias and the reception it came through.
+        let token = req.headers["token"] ?? req.queryValue("token")
+        if route.kind == .releaseToken, let token, let record = tokens[token], record.state == .ejected,
+           let gone = record.participantUUID as String? {
+            note.participant = gone
+            return Reply.ok(true)
+        }
+        guard let token, let record = tokens[token], record.state == .active, clock.now() < record.expiresAt,
+              let p = participants[record.participantUUID],
+              p.conferenceKey == conf.key || p.receptionKey == conf.key else {
+            return Reply.invalidToken(c)
+        }
+        note.participant = p.uuid
+        guard let home = conference(of: p) else { return Reply.invalidToken(c) }
+        return perform(route, req, p: p, conf: home)
+    }
+
+    func methodNotAllowed(_ allowed: String, _ conf: ConferenceConfig?) -> HTTPResult {
+        var r = Reply.json(405, "Method not allowed", word: conf?.errorStatusWord ?? "success")
+        r.headers.set("Allow", allowed)
+        return .response(r)
+    }
+
+    // MARK: - request_token
+
+    private mutating func requestToken(_ req: HTTPRequest, conf dialledConf: ConferenceState, dialled: String,
+                                       note: inout RequestNote) -> HTTPResult {
+        let body: RequestTokenRequest
+        switch decodeBody(RequestTokenRequest.self, req, dialledConf.config) {
+        case .success(let b): body = b
+        case .failure(let reply): return reply.result
+        }
+        var conf = dialledConf
+        var receptionKey: String?
+        if dialledConf.config.type == .reception {
+            guard let ext = body.conferenceExtension?.trimmingCharacters(in: .whitespaces), !ext.isEmpty else {
+                return .response(Reply.json(403, ExtensionChallenge(type: dialledConf.config.extensionType)))
+            }
+            let allowed = dialledConf.config.targets.map { $0.lowercased() }
+            guard let target = conferences[ext.lowercased()], target.config.type != .reception,
+                  allowed.isEmpty || allowed.contains(ext.lowercased()) else {
+                return Reply.notFound(dialledConf.config)
+            }
+            receptionKey = dialledConf.key
+            conf = target
+        }
+        let c = conf.config
+        let role: TokenRole
+        if let oneTimeToken = body.token ?? req.headers["token"] {
+            guard let grant = oneTime.removeValue(forKey: oneTimeToken), grant.conferenceKey == conf.key,
+                  grant.expiresAt > clock.now() else {
+                return Reply.invalidToken(c)
+            }
+            role = grant.role
+        } else {
+            switch decideRole(c, pinHeader: req.headers["pin"]) {
+            case .role(let r): role = r
+            case .challenge(let challenge): return .response(Reply.json(403, challenge))
+            case .invalidPIN: return Reply.error(403, WireMessage.invalidPIN, c)
+            }
+        }
+        let serviceType: ServiceType = conf.status.locked && role == .guest ? .waitingRoom
+            : c.type == .lecture ? .lecture : .conference
+        let p = ParticipantState(
+            uuid: UUID().uuidString.lowercased(), displayName: body.displayName ?? "", role: role,
+            conferenceKey: conf.key, receptionKey: receptionKey, dialledAlias: dialled, simulated: false,
+            callTag: body.callTag ?? "", vendor: req.headers["User-Agent"] ?? "", serviceType: serviceType)
+        note.participant = p.uuid
+        join(p, conf: conf)
+        let token = issueToken(for: p, lifetime: c.expires)
+        var result = RequestTokenResult(token: token, expires: String(c.expires), participantUUID: p.uuid,
+                                        displayName: p.displayName, role: role)
+        result.serviceType = serviceType
+        result.currentServiceType = serviceType
+        result.callTag = p.callTag
+        result.version = ServerVersion(versionID: c.versionID, pseudoVersion: "\(c.versionID).0.0.mockmcu")
+        result.conferenceName = c.name
+        result.serviceName = c.name
+        result.callType = "video"
+        result.chatEnabled = c.chatEnabled
+        result.guestsCanPresent = c.guestsCanPresent
+        result.directMedia = c.directMedia
+        result.routeViaRegistrar = false
+        result.idpUUID = ""
+        result.feccEnabled = false
+        result.trickleICEEnabled = false
+        result.pexDatachannelID = 0
+        result.clientStatsUpdateInterval = 5000
+        result.useRelayCandidatesOnly = false
+        result.analyticsEnabled = false
+        result.stun = []
+        result.turn = []
+        result.vp9Enabled = false
+        result.breakoutRooms = false
+        result.liveCaptionsAvailable = false
+        result.allow1080p = false
+        return Reply.ok(result)
+    }
+
+    enum RoleDecision { case role(TokenRole), challenge(PinChallenge), invalidPIN }
+
+    /// The PIN rules: no host PIN → everyone is a host; a host PIN alone makes
+    /// everyone enter it (or `none` as a guest when guests are allowed); with a
+    /// guest PIN too, each PIN gives its role.
+    func decideRole(_ c: ConferenceConfig, pinHeader: String?) -> RoleDecision {
+        guard let hostPIN = c.hostPIN else { return .role(.host) }
+        let guestsWithoutPIN = c.guestPIN == nil && c.allowGuests
+        let pin = pinHeader?.trimmingCharacters(in: .whitespaces) ?? ""
+        if pin.isEmpty { return .challenge(PinChallenge(guestPINRequired: !guestsWithoutPIN)) }
+        if pin.lowercased() == "none" { return guestsWithoutPIN ? .role(.guest) : .invalidPIN }
+        let given = ConferenceConfig.normalisePIN(pin)
+        if given == ConferenceConfig.normalisePIN(hostPIN) { return .role(.host) }
+        if let g = c.guestPIN, given == ConferenceConfig.normalisePIN(g) { return .role(.guest) }
+        return .invalidPIN
+    }
+
+    struct BadBody: Error { let result: HTTPResult }
+
+    /// Decodes a JSON body; an empty body counts as `{}`.
+    func decodeBody<T: Decodable>(_ type: T.Type, _ req: HTTPRequest, _ conf: ConferenceConfig?) -> Result<T, BadBody> {
+        let bytes = req.body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) ? Array("{}".utf8) : req.body
+        guard let value = JSONValue.parse(bytes) else {
+            return .failure(BadBody(result: Reply.error(400, "Invalid JSON in request body", conf)))
+        }
+        guard case .object = value else {
+            return .failure(BadBody(result: Reply.error(400, "Request body must be a JSON object", conf)))
+        }
+        do {
+            return .success(try WireJSON.decoder.decode(T.self, from: Data(bytes)))
+        } catch {
+            return .failure(BadBody(result: Reply.error(400, "Invalid request body: \(describe(error))", conf)))
+        }
+    }
+}
+
+/// A short human reading of a decoding error.
+func describe(_ error: Error) -> String {
+    switch error {
+    case DecodingError.keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
+    case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+        let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+        return "field '\(path)' has the wrong type"
+    case DecodingError.dataCorrupted(let ctx):
+        let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+        return path.isEmpty ? ctx.debugDescription : "field '\(path)': \(ctx.debugDescription)"
+    default: return "\(error)"
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import MicroHTTP
+import PexipWire
+
+/// A request under `/conferences/<alias>/` that needs a token.
+struct ClientRoute {
+    enum Kind: Equatable {
+        case refreshToken, releaseToken, events, participants, conferenceStatus, message
+        case lock, unlock, muteGuests, unmuteGuests, disconnectAll, setGuestsCanUnmute, startConference
+        case clearAllBuzz, clearSpotlights, theme, dial
+        case participant(String, ParticipantAction)
+    }
+
+    /// Requests on `participants/<uuid>/…`.
+    enum ParticipantAction: String {
+        case message, disconnect, mute, unmute, role, spotlighton, spotlightoff, buzz, clearbuzz, unlock, transfer
+        case clientMute = "client_mute", clientUnmute = "client_unmute"
+        case videoMuted = "video_muted", videoUnmuted = "video_unmuted"
+    }
+
+    let kind: Kind
+    let method: String
+
+    init?(_ request: String) {
+        let simple: [String: (Kind, String)] = [
+            "refresh_token": (.refreshToken, "POST"), "release_token": (.releaseToken, "POST"),
+            "events": (.events, "GET"), "participants": (.participants, "GET"),
+            "conference_status": (.conferenceStatus, "GET"), "message": (.message, "POST"),
+            "lock": (.lock, "POST"), "unlock": (.unlock, "POST"), "muteguests": (.muteGuests, "POST"),
+            "unmuteguests": (.unmuteGuests, "POST"), "disconnect": (.disconnectAll, "POST"),
+            "set_guests_can_unmute": (.setGuestsCanUnmute, "POST"), "start_conference": (.startConference, "POST"),
+            "clearallbuzz": (.clearAllBuzz, "POST"), "clearspotlights": (.clearSpotlights, "POST"),
+            "dial": (.dial, "POST"), "theme": (.theme, "GET"), "theme/": (.theme, "GET"),
+        ]
+        if let (kind, method) = simple[request] {
+            self.kind = kind
+            self.method = method
+            return
+        }
+        let parts = request.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 3, parts[0] == "participants", !parts[1].isEmpty,
+           let action = ParticipantAction(rawValue: String(parts[2])) {
+            kind = .participant(String(parts[1]), action)
+            method = "POST"
+            return
+        }
+        return nil
+    }
+
+    /// Requests a GUEST token may not make (§10), given who the target is.
+    func isHostOnly(caller: String) -> Bool {
+        switch kind {
+        case .lock, .unlock, .muteGuests, .unmuteGuests, .disconnectAll, .setGuestsCanUnmute, .dial,
+             .clearAllBuzz, .clearSpotlights:
+            return true
+        case .participant(let target, let action):
+            switch action {
+            case .role, .transfer, .unlock: return true
+            case .disconnect, .mute, .unmute: return target != caller
+            default: return false
+            }
+        default:
+            return false
+        }
+    }
+}
+
+extension NodeState {
+    /// Performs a tokened request for participant `p` of `conf`.
+    mutating func perform(_ route: ClientRoute, _ req: HTTPRequest, p: ParticipantState,
+                          conf: ConferenceState) -> HTTPResult {
+        let c = conf.config
+        if p.role == .guest && route.isHostOnly(caller: p.uuid) {
+            return Reply.error(403, WireMessage.permissionDenied, c)
+        }
+        switch route.kind {
+        case .refreshToken:
+            if c.revokeOnRefresh, let used = req.headers["token"] ?? req.queryValue("token") {
+                tokens[used]?.state = .revoked
+            }
+            p.refreshCount += 1
+            let token = issueToken(for: p, lifetime: c.expires)
+            return Reply.ok(RefreshTokenResult(token: token, expires: String(c.expires), role: p.role))
+        case .releaseToken:
+            setTokens(of: p, to: .released)
+            for slot in p.streams.values { slot.stream.close(error: false) }
+            leave(p)
+            return Reply.ok(true)
+        case .events:
+            return .stream(openStream(for: p, conf: conf), headers: HTTPHeaders())
+        case .participants:
+            return Reply.ok(members(conf).map(\.wireObject))
+        case .conferenceStatus:
+            return Reply.ok(conf.status)
+        case .message:
+            guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
+            switch decodeBody(MessageRequest.self, req, c) {
+            case .failure(let bad): return bad.result
+            case .success(let m):
+                let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
+                                      payload: m.payload, direct: false)
+                broadcast(conf, except: c.chatEcho ? nil : p.uuid, event: EventName.messageReceived,
+                          data: WireJSON.text(msg))
+                return Reply.ok(true)
+            }
+        case .lock, .unlock:
+            conf.status.locked = route.kind == .lock
+            announceStatus(conf)
+            return Reply.ok(true)
+        case .muteGuests, .unmuteGuests:
+            let mute = route.kind == .muteGuests
+            conf.status.guestsMuted = mute
+            for member in members(conf) where member.role == .guest && member.isMuted != mute {
+                member.isMuted = mute
+                announceUpdate(member)
+            }
+            announceStatus(conf)
+            return Reply.ok(true)
+        case .disconnectAll:
+            for member in members(conf) where !member.simulated {
+                eject(member, reason: WireMessage.disconnectedByRemoteHost, cause: "disconnect_all")
+            }
+            return Reply.ok(true)
+        case .setGuestsCanUnmute:
+            guard let setting = JSONValue.parse(req.body)?["setting"]?.boolValue else {
+                return Reply.error(400, "Invalid request body: expected {\"setting\": true|false}", c)
+            }
+            conf.status.guestsCanUnmute = setting
+            announceStatus(conf)
+            return Reply.ok(true)
+        case .startConference:
+            return Reply.ok(true)
+        case .clearAllBuzz, .clearSpotlights:
+            for member in members(conf) {
+                if route.kind == .clearAllBuzz, member.buzzTime != 0 {
+                    member.buzzTime = 0
+                    announceUpdate(member)
+                } else if route.kind == .clearSpotlights, member.spotlight != 0 {
+                    member.spotlight = 0
+                    announceUpdate(member)
+                }
+            }
+            return Reply.ok(true)
+        case .theme:
+            return .response(HTTPResponse(status: 204))
+        case .dial:
+            return Reply.error(501, "Not supported by MockMCU", c)
+        case .participant(let targetID, let action):
+            guard let target = participants[targetID], target.conferenceKey == conf.key else {
+                return Reply.error(404, "Participant not found", c)
+            }
+            return perform(action, on: target, by: p, conf: conf, req)
+        }
+    }
+
+    private mutating func perform(_ action: ClientRoute.ParticipantAction, on target: ParticipantState,
+                                  by p: ParticipantState, conf: ConferenceState, _ req: HTTPRequest) -> HTTPResult {
+        let c = conf.config
+        let now = Date().timeIntervalSince1970
+        switch action {
+        case .message:
+            guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
+            switch decodeBody(MessageRequest.self, req, c) {
+            case .failure(let bad): return bad.result
+            case .success(let m):
+                let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
+                                      payload: m.payload, direct: true)
+                deliver(to: target, event: EventName.messageReceived, data: WireJSON.text(msg))
+                return Reply.ok(true)
+            }
+        case .disconnect:
+            eject(target, reason: WireMessage.disconnectedByRemoteHost, cause: "participant_disconnect")
+            return Reply.ok(true)
+        case .role:
+            switch decodeBody(RoleRequest.self, req, c) {
+            case .failure(let bad): return bad.result
+            case .success(let r):
+                target.role = r.role.tokenRole
+            }
+        case .mute: target.isMuted = true
+        case .unmute: target.isMuted = false
+        case .clientMute: target.isClientMuted = true
+        case .clientUnmute: target.isClientMuted = false
+        case .videoMuted: target.isVideoMuted = true
+        case .videoUnmuted: target.isVideoMuted = false
+        case .spotlighton: target.spotlight = now
+        case .spotlightoff: target.spotlight = 0
+        case .buzz: target.buzzTime = now
+        case .clearbuzz: target.buzzTime = 0
+        case .unlock:
+            if target.serviceType == .waitingRoom { target.serviceType = c.type == .lecture ? .lecture : .conference }
+        case .transfer:
+            return Reply.error(501, "Not supported by MockMCU", c)
+        }
+        announceUpdate(target)
+        return Reply.ok(true)
+    }
+}

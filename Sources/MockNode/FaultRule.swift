@@ -1,0 +1,109 @@
+/// A fault to inject: the next `count` client requests whose path matches
+/// `path` (and method, if given) get `status`, a `delay`, or a dropped connection.
+public struct FaultRule: Codable, Sendable, Equatable {
+    /// What to do to a matching request.
+    public enum Action: String, Codable, Sendable {
+        /// Answer `status` (with `body`, or the standard envelope) without touching state.
+        case status
+        /// Handle normally after `delay` seconds.
+        case delay
+        /// Close the connection without an answer.
+        case drop
+    }
+
+    /// A pattern matched against the request path: `*` matches any run of
+    /// characters; a pattern without `/` matches the last path segment(s)
+    /// (e.g. `refresh_token`, `participants/*/mute`).
+    public var path: String
+    public var method: String?
+    public var action: Action
+    public var status: Int?
+    /// JSON text of the answer's body for `status`; default: the envelope with "Fault injected".
+    public var body: String?
+    public var delay: Double?
+    /// How many matching requests it applies to (0 = every one until cleared).
+    public var count: Int
+    /// A name for the journal; defaults to a description of the rule.
+    public var name: String?
+
+    public init(path: String, method: String? = nil, action: Action, status: Int? = nil, body: String? = nil,
+                delay: Double? = nil, count: Int = 1, name: String? = nil) {
+        self.path = path
+        self.method = method
+        self.action = action
+        self.status = status
+        self.body = body
+        self.delay = delay
+        self.count = count
+        self.name = name
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decode(String.self, forKey: .path)
+        method = try c.decodeIfPresent(String.self, forKey: .method)
+        status = try c.decodeIfPresent(Int.self, forKey: .status)
+        body = try c.decodeIfPresent(String.self, forKey: .body)
+        delay = try c.decodeIfPresent(Double.self, forKey: .delay)
+        count = try c.decodeIfPresent(Int.self, forKey: .count) ?? 1
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        if let a = try c.decodeIfPresent(Action.self, forKey: .action) {
+            action = a
+        } else if status != nil {
+            action = .status
+        } else if delay != nil {
+            action = .delay
+        } else {
+            throw DecodingError.dataCorruptedError(forKey: .action, in: c,
+                debugDescription: "a fault needs action (status, delay or drop), or a status or delay")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case path, method, action, status, body, delay, count, name }
+
+    /// Why the rule cannot be used, if it cannot.
+    public var problem: String? {
+        switch action {
+        case .status: if status == nil || !(100...599).contains(status!) { return "a status fault needs status 100-599" }
+        case .delay: if delay == nil || delay! < 0 { return "a delay fault needs delay in seconds (0 or more)" }
+        case .drop: break
+        }
+        if count < 0 { return "count must be 0 (unlimited) or more" }
+        return nil
+    }
+
+    /// A short description for the journal.
+    public var label: String {
+        if let name { return name }
+        switch action {
+        case .status: return "status \(status ?? 0) on \(path)"
+        case .delay: return "delay \(delay ?? 0)s on \(path)"
+        case .drop: return "drop on \(path)"
+        }
+    }
+
+    /// Whether the rule applies to a request.
+    public func matches(method: String, path requestPath: String) -> Bool {
+        if let m = self.method, m.uppercased() != method.uppercased() { return false }
+        if self.path.hasPrefix("/") { return Self.glob(self.path, requestPath) }
+        return Self.glob("*/" + self.path, requestPath) || Self.glob(self.path, requestPath)
+    }
+
+    static func glob(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.utf8), t = Array(text.utf8)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == t[ti] || p[pi] == UInt8(ascii: "?") {
+                pi += 1; ti += 1
+            } else if pi < p.count, p[pi] == UInt8(ascii: "*") {
+                star = pi; mark = ti; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+}

@@ -1,0 +1,128 @@
+import PexipWire
+
+/// One thing the node saw or did, in the order it happened. Serialised with
+/// snake_case keys; fields that do not apply to a kind are left out.
+public struct JournalEntry: Codable, Sendable, Equatable {
+    /// What kind of entry this is.
+    public enum Kind: String, Codable, Sendable {
+        /// A client API request and the node's answer.
+        case request
+        /// An event written (or not, see `delivered`) to a participant's stream.
+        case event
+        /// An event stream opened.
+        case streamOpen = "stream_open"
+        /// An event stream ended (`reason`: clean, error, peer).
+        case streamClose = "stream_close"
+        /// Something the node did on its own or was told to do (eject, expire, fault, ...).
+        case action
+    }
+
+    /// Position in the journal, from 1, without gaps.
+    public var seq: Int
+    public var kind: Kind
+    /// Node clock seconds since the node started (moves with a manual clock).
+    public var t: Double
+    /// Real seconds since the node started.
+    public var wall: Double
+
+    // request
+    public var method: String?
+    public var path: String?
+    public var query: [[String]]?
+    public var headers: [[String]]?
+    public var body: String?
+    public var status: Int?
+    public var response: String?
+    public var remote: String?
+    /// The fault rule that shaped the answer, if any.
+    public var fault: String?
+
+    // shared
+    public var alias: String?
+    public var participant: String?
+    public var stream: Int?
+
+    // event
+    public var event: String?
+    public var id: String?
+    public var data: String?
+    /// False when the participant had no open stream, or its stream was stalled or closing.
+    public var delivered: Bool?
+
+    // stream_close / action
+    public var reason: String?
+    public var action: String?
+    public var detail: String?
+
+    public init(seq: Int = 0, kind: Kind, t: Double = 0, wall: Double = 0) {
+        self.seq = seq
+        self.kind = kind
+        self.t = t
+        self.wall = wall
+    }
+
+    /// The value of request header `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers?.first { $0.first?.lowercased() == wanted }?.last
+    }
+
+    /// The value of query argument `name`.
+    public func queryValue(_ name: String) -> String? {
+        query?.first { $0.first == name }?.last
+    }
+
+    /// The token the request carried, from the `token` header or `?token=`.
+    public var token: String? { header("token") ?? queryValue("token") }
+
+    /// The request name under the conference (`request_token`, `participants/x/mute`).
+    public var request: String? { path.flatMap { APIPath.parse($0)?.request } }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, kind, t, wall, method, path, query, headers, body, status, response, remote, fault
+        case alias, participant, stream, event, id, data, delivered, reason, action, detail
+    }
+}
+
+/// The ordered record of everything the node saw and sent. Not thread-safe
+/// on its own: the node guards it with its state lock, so that entries are
+/// in exactly the order state changed.
+struct Journal {
+    private(set) var entries: [JournalEntry] = []
+    private(set) var nextSeq = 1
+    /// Entries kept at most (0 = all); the oldest go first.
+    var limit: Int
+    private(set) var dropped = 0
+
+    init(limit: Int = 0) { self.limit = limit }
+
+    mutating func append(_ entry: JournalEntry) {
+        var e = entry
+        e.seq = nextSeq
+        nextSeq += 1
+        entries.append(e)
+        if limit > 0, entries.count > limit + limit / 10 {
+            let excess = entries.count - limit
+            entries.removeFirst(excess)
+            dropped += excess
+        }
+    }
+
+    /// Changes the entry with `seq`, if it is still kept.
+    mutating func update(seq: Int, _ change: (inout JournalEntry) -> Void) {
+        guard let first = entries.first?.seq else { return }
+        let i = seq - first
+        if i >= 0 && i < entries.count { change(&entries[i]) }
+    }
+
+    func since(_ seq: Int) -> [JournalEntry] {
+        guard let first = entries.first else { return [] }
+        let start = max(0, seq - first.seq + 1)
+        return start < entries.count ? Array(entries[start...]) : []
+    }
+
+    mutating func reset() {
+        entries = []
+        dropped = 0
+    }
+}

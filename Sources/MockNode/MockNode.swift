@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import MicroHTTP
+import PexipWire
+import Synchronization
+
+/// A fake Pexip Infinity worker node serving the client REST API over real
+/// HTTP, with a control surface (Swift and HTTP under `/_mock/`) to script
+/// it and a journal of everything it saw and sent.
+///
+/// ```swift
+/// let node = try MockNode(conferences: [ConferenceConfig(alias: "meet")])
+/// try node.start()            // 127.0.0.1, ephemeral port
+/// defer { node.stop() }
+/// // point a client at node.baseURL, then read node.journal()
+/// ```
+public final class MockNode: Sendable {
+    /// Settings fixed when the node is made.
+    public struct Configuration: Sendable {
+        /// Conferences served from the start (and after `reset()`).
+        public var conferences: [ConferenceConfig] = []
+        /// Address and port (0 = ephemeral) and server limits.
+        public var http = HTTPServer.Configuration()
+        /// The clock behind token lifetimes; a `ManualClock` lets tests advance time.
+        public var clock: NodeClock = SystemClock()
+        /// Journal entries kept at most (0 = every one).
+        public var journalLimit = 0
+        /// Answer CORS preflights and add CORS headers for browser clients.
+        public var cors = true
+        public var logger = Logger(label: "MockNode")
+
+        public init(conferences: [ConferenceConfig] = []) { self.conferences = conferences }
+    }
+
+    public let configuration: Configuration
+    let state: Mutex<NodeState>
+    private let server = Mutex<HTTPServer?>(nil)
+    private let journalSignal = JournalSignal()
+    private let link: NodeLink
+    let closeQueue = DispatchQueue(label: "MockNode.streams")
+
+    /// Makes a node; throws if a conference is invalid or an alias repeats.
+    public init(_ configuration: Configuration) throws {
+        try MockNode.validate(configuration.conferences)
+        self.configuration = configuration
+        let link = NodeLink()
+        self.link = link
+        let closeQueue = self.closeQueue
+        let hooks = NodeHooks(
+            expiryDue: { uuid, issuedAt in link.node?.expiryDue(uuid, issuedAt: issuedAt) },
+            streamClosed: { uuid, stream, reason in
+                closeQueue.async { link.node?.mutate { $0.streamClosed(participant: uuid, stream: stream, reason: reason) } }
+            })
+        var initial = NodeState(clock: configuration.clock, journalLimit: configuration.journalLimit, hooks: hooks)
+        MockNode.install(configuration.conferences, into: &initial)
+        state = Mutex(initial)
+        link.node = self
+    }
+
+    /// Makes a node serving `conferences` on 127.0.0.1 and an ephemeral port.
+    public convenience init(conferences: [ConferenceConfig], clock: NodeClock = SystemClock()) throws {
+        var c = Configuration(conferences: conferences)
+        c.clock = clock
+        try self.init(c)
+    }
+
+    // MARK: - lifecycle
+
+    /// Starts serving. Throws if the address cannot be bound.
+    public func start() throws {
+        let http = HTTPServer(configuration: configuration.http, logger: configuration.logger) { [self] request in
+            handle(request)
+        }
+        try http.start()
+        server.withLock { $0 = http }
+    }
+
+    /// Stops serving: streams are cut, pending answers get 503. Idempotent.
+    public func stop() {
+        let http = server.withLock { s -> HTTPServer? in
+            defer { s = nil }
+            return s
+        }
+        http?.stop()
+        mutate { s in
+            for p in s.participants.values { p.expiryTimer?.cancel() }
+        }
+    }
+
+    /// The bound port (0 when not running).
+    public var port: UInt16 { server.withLock { $0?.port ?? 0 } }
+
+    /// `http://<host>:<port>`, the node address a client is given.
+    public var baseURL: String {
+        var host = configuration.http.host
+        if host.isEmpty || host == "0.0.0.0" { host = "127.0.0.1" }
+        if host.contains(":") { host = "[\(host)]" }
+        return "http://\(host):\(port)"
+    }
+
+    /// Event streams open now.
+    public var openStreamCount: Int { server.withLock { $0?.openStreamCount ?? 0 } }
+
+    // MARK: - state access
+
+    /// Runs `body` under the state lock and wakes journal waiters.
+    @discardableResult
+    func mutate<T>(_ body: (inout NodeState) throws -> T) rethrows -> T {
+        let result = try state.withLock { try body(&$0) }
+        journalSignal.bump()
+        return result
+    }
+
+    static func validate(_ conferences: [ConferenceConfig]) throws {
+        var seen = Set<String>()
+        for c in conferences {
+            if let problem = c.problems().first {
+                throw MockNodeError.invalidConference(alias: c.alias, problem.message)
+            }
+            guard seen.insert(c.alias.lowercased()).inserted else {
+                throw MockNodeError.invalidConference(alias: c.alias, "alias defined twice")
+            }
+        }
+    }
+
+    static func install(_ conferences: [ConferenceConfig], into s: inout NodeState) {
+        for c in conferences { s.define(c) }
+    }
+
+    fileprivate func expiryDue(_ uuid: String, issuedAt: Double) {
+        mutate { s in
+            guard let p = s.participants[uuid], p.tokenIssuedAt == issuedAt, let conf = s.conference(of: p) else {
+                return
+            }
+            s.eject(p, reason: conf.config.expiryReason, cause: "token_expired")
+        }
+    }
+
+    // MARK: - journal
+
+    /// Journal entries with seq > `after`, oldest first.
+    public func journal(after seq: Int = 0) -> [JournalEntry] {
+        state.withLock { $0.journal.since(seq + 1) }
+    }
+
+    /// Entries the journal dropped because of `journalLimit`.
+    public var journalDropped: Int { state.withLock { $0.journal.dropped } }
+
+    /// Waits until an entry after `after` satisfies `predicate`, or `timeout` seconds pass.
+    public func waitForJournal(after seq: Int = 0, timeout: Double = 10,
+                               where predicate: (JournalEntry) -> Bool) -> JournalEntry? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var scanned = seq
+        while true {
+            let generation = journalSignal.generation
+            let fresh = journal(after: scanned)
+            if let hit = fresh.first(where: predicate) { return hit }
+            scanned = fresh.last?.seq ?? scanned
+            guard journalSignal.wait(past: generation, until: deadline) else {
+                return journal(after: scanned).first(where: predicate)
+            }
+        }
+    }
+
+    /// The seq of the newest journal entry (0 if none).
+    public var journalHead: Int { state.withLock { $0.journal.nextSeq - 1 } }
+}
+
+/// Lets timers and stream callbacks reach the node without keeping it alive.
+final class NodeLink: @unchecked Sendable {
+    private let lock = NSLock()
+    private weak var _node: MockNode?
+    var node: MockNode? {
+        get { lock.withLock { _node } }
+        set { lock.withLock { _node = newValue } }
+    }
+}
+
+/// Wakes threads waiting for new journal entries.
+final class JournalSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var _generation = 0
+
+    var generation: Int { condition.withLock { _generation } }
+
+    func bump() {
+        condition.withLock {
+            _generation += 1
+            condition.broadcast()
+        }
+    }
+
+    /// Waits until the generation moves past `generation`; false on timeout.
+    func wait(past generation: Int, until deadline: Date) -> Bool {
+        condition.withLock {
+            while _generation == generation {
+                if !condition.wait(until: deadline) { return _generation != generation }
+            }
+            return true
+        }
+    }
+}

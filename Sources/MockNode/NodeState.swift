@@ -1,0 +1,269 @@
+import Foundation
+import MicroHTTP
+import PexipWire
+
+/// Callbacks from timers and streams back into the node (which then takes its lock).
+struct NodeHooks: Sendable {
+    let expiryDue: @Sendable (_ participant: String, _ issuedAt: Double) -> Void
+    let streamClosed: @Sendable (_ participant: String, _ stream: EventStream, _ reason: EventStream.CloseReason) -> Void
+}
+
+/// Everything the node knows, guarded by one lock in `MockNode` so that every
+/// state change, the events it causes and their journal entries happen in
+/// one order.
+struct NodeState {
+    let clock: NodeClock
+    let clockStart: Double
+    let wallStart: Double
+    let hooks: NodeHooks
+    var conferences: [String: ConferenceState] = [:]
+    var participants: [String: ParticipantState] = [:]
+    var tokens: [String: TokenRecord] = [:]
+    var oneTime: [String: OneTimeToken] = [:]
+    var faults: [FaultSlot] = []
+    var journal: Journal
+    var maintenance = false
+    var streamCounter = 0
+    /// Open streams by EventStream id: whose, and their node-wide number.
+    var openStreams: [Int: (participant: String, number: Int)] = [:]
+    var issuedSinceSweep = 0
+
+    init(clock: NodeClock, journalLimit: Int, hooks: NodeHooks) {
+        self.clock = clock
+        self.clockStart = clock.now()
+        self.wallStart = NodeState.wallNow()
+        self.hooks = hooks
+        self.journal = Journal(limit: journalLimit)
+    }
+
+    static func wallNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    // MARK: - journal
+
+    /// Appends an entry stamped with both clocks; returns its seq.
+    @discardableResult
+    mutating func record(_ entry: JournalEntry) -> Int {
+        var e = entry
+        e.t = (clock.now() - clockStart).rounded(toPlaces: 6)
+        e.wall = (NodeState.wallNow() - wallStart).rounded(toPlaces: 6)
+        journal.append(e)
+        return journal.nextSeq - 1
+    }
+
+    mutating func recordAction(_ action: String, participant: String? = nil, alias: String? = nil,
+                               detail: String? = nil) {
+        var e = JournalEntry(kind: .action)
+        e.action = action
+        e.participant = participant
+        e.alias = alias
+        e.detail = detail
+        record(e)
+    }
+
+    // MARK: - lookups
+
+    func conference(of p: ParticipantState) -> ConferenceState? { conferences[p.conferenceKey] }
+
+    func members(_ conf: ConferenceState) -> [ParticipantState] {
+        conf.order.compactMap { participants[$0] }
+    }
+
+    // MARK: - events
+
+    /// Writes one event to every open stream of `p`, journaling each write.
+    mutating func deliver(to p: ParticipantState, event: String, data: String) {
+        guard !p.simulated else { return }
+        let useIDs = conference(of: p)?.config.eventIDs ?? true
+        if p.streams.isEmpty {
+            var e = JournalEntry(kind: .event)
+            e.participant = p.uuid
+            e.event = event
+            e.data = data
+            e.delivered = false
+            record(e)
+            return
+        }
+        for key in p.streams.keys.sorted() {
+            guard var slot = p.streams[key] else { continue }
+            slot.seq += 1
+            p.streams[key] = slot
+            let id = useIDs ? Data("\(slot.number)_\(slot.seq)".utf8).base64EncodedString() : nil
+            let outcome = slot.stream.send(SSEEncoder.encode(event: event, data: data, id: id))
+            var e = JournalEntry(kind: .event)
+            e.participant = p.uuid
+            e.stream = slot.number
+            e.event = event
+            e.id = id
+            e.data = data
+            e.delivered = outcome == .queued
+            record(e)
+        }
+    }
+
+    /// Writes an event to every member of `conf` (except `except`).
+    mutating func broadcast(_ conf: ConferenceState, except: String? = nil, event: String, data: String) {
+        for p in members(conf) where p.uuid != except { deliver(to: p, event: event, data: data) }
+    }
+
+    func stageJSON(_ conf: ConferenceState) -> String {
+        let entries = members(conf).enumerated().map { StageEntry(participantUUID: $1.uuid, stageIndex: $0, vad: 0) }
+        return WireJSON.text(entries)
+    }
+
+    mutating func announceUpdate(_ p: ParticipantState) {
+        guard let conf = conference(of: p) else { return }
+        broadcast(conf, event: EventName.participantUpdate, data: WireJSON.text(p.wireObject))
+    }
+
+    mutating func announceStatus(_ conf: ConferenceState) {
+        broadcast(conf, event: EventName.conferenceUpdate, data: WireJSON.text(conf.status))
+    }
+
+    /// The initial burst of §10 (or the conference's `initial_burst`) on one new stream.
+    mutating func sendInitialBurst(to p: ParticipantState, conf: ConferenceState) {
+        for name in conf.config.initialBurst {
+            switch name {
+            case EventName.conferenceUpdate:
+                deliver(to: p, event: name, data: WireJSON.text(conf.status))
+            case EventName.participantSyncBegin, EventName.participantSyncEnd:
+                deliver(to: p, event: name, data: "null")
+            case EventName.participantCreate:
+                for member in members(conf) {
+                    deliver(to: p, event: name, data: WireJSON.text(member.wireObject))
+                }
+            case EventName.stage:
+                deliver(to: p, event: name, data: stageJSON(conf))
+            case EventName.presentationStop:
+                deliver(to: p, event: name, data: "{}")
+            case EventName.layout:
+                deliver(to: p, event: name, data: #"{"view":"1:7","participants":[],"overlay_text_enabled":true}"#)
+            case EventName.splashScreen:
+                deliver(to: p, event: name, data: "null")
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: - participants
+
+    /// Adds a participant to a conference and tells the others.
+    mutating func join(_ p: ParticipantState, conf: ConferenceState) {
+        participants[p.uuid] = p
+        conf.order.append(p.uuid)
+        if !conf.status.started {
+            conf.status.started = true
+        }
+        if conf.status.guestsMuted && p.role == .guest { p.isMuted = true }
+        broadcast(conf, except: p.uuid, event: EventName.participantCreate, data: WireJSON.text(p.wireObject))
+        broadcast(conf, except: p.uuid, event: EventName.stage, data: stageJSON(conf))
+    }
+
+    /// Removes a participant and tells the others; ends the conference when it empties.
+    mutating func leave(_ p: ParticipantState) {
+        p.expiryTimer?.cancel()
+        p.expiryTimer = nil
+        participants.removeValue(forKey: p.uuid)
+        guard let conf = conference(of: p) else { return }
+        conf.order.removeAll { $0 == p.uuid }
+        broadcast(conf, event: EventName.participantDelete, data: WireJSON.text(ParticipantDeleted(uuid: p.uuid)))
+        if conf.order.isEmpty {
+            conf.status = ConferenceState.initialStatus(conf.config)
+            recordAction("conference_ended", alias: conf.config.alias)
+        } else {
+            broadcast(conf, event: EventName.stage, data: stageJSON(conf))
+        }
+    }
+
+    /// The node ends a participant's presence: `disconnect` with `reason` on
+    /// its streams, which are then cut (never ended cleanly); its tokens stop
+    /// working, except that a later `release_token` is answered 200.
+    mutating func eject(_ p: ParticipantState, reason: String, cause: String) {
+        guard participants[p.uuid] != nil else { return }
+        recordAction(cause, participant: p.uuid, alias: conference(of: p)?.config.alias, detail: reason)
+        deliver(to: p, event: EventName.disconnect, data: WireJSON.text(DisconnectReason(reason: reason)))
+        for slot in p.streams.values { slot.stream.close(error: true) }
+        setTokens(of: p, to: .ejected)
+        leave(p)
+    }
+
+    mutating func setTokens(of p: ParticipantState, to newState: TokenState) {
+        for (token, record) in tokens where record.participantUUID == p.uuid && record.state == .active {
+            tokens[token]?.state = newState
+        }
+    }
+
+    /// Issues a fresh token for `p` and (re)arms its expiry.
+    mutating func issueToken(for p: ParticipantState, lifetime: Int) -> String {
+        let token = TokenGenerator.make()
+        let now = clock.now()
+        tokens[token] = TokenRecord(participantUUID: p.uuid, expiresAt: now + Double(lifetime), state: .active)
+        p.currentToken = token
+        p.tokenIssuedAt = now
+        armExpiry(p, lifetime: lifetime)
+        issuedSinceSweep += 1
+        if issuedSinceSweep >= 4096 { sweepTokens() }
+        return token
+    }
+
+    mutating func armExpiry(_ p: ParticipantState, lifetime: Int) {
+        p.expiryTimer?.cancel()
+        let grace = conference(of: p)?.config.expiryGrace ?? 0
+        let issuedAt = p.tokenIssuedAt
+        let uuid = p.uuid
+        let hooks = self.hooks
+        p.expiryTimer = clock.schedule(at: issuedAt + Double(lifetime) + grace) {
+            hooks.expiryDue(uuid, issuedAt)
+        }
+    }
+
+    /// Forgets tokens long past their expiry (they would answer 403 either way).
+    mutating func sweepTokens() {
+        issuedSinceSweep = 0
+        let cutoff = clock.now() - 600
+        tokens = tokens.filter { $0.value.expiresAt > cutoff }
+        oneTime = oneTime.filter { $0.value.expiresAt > clock.now() }
+    }
+
+    // MARK: - streams
+
+    /// Opens an event stream for `p` and queues the initial burst on it.
+    mutating func openStream(for p: ParticipantState, conf: ConferenceState) -> EventStream {
+        let interval = conf.config.keepaliveInterval
+        let stream = EventStream(heartbeatInterval: interval)
+        streamCounter += 1
+        p.streams[stream.id] = StreamSlot(stream: stream, number: streamCounter)
+        openStreams[stream.id] = (p.uuid, streamCounter)
+        var e = JournalEntry(kind: .streamOpen)
+        e.participant = p.uuid
+        e.stream = streamCounter
+        e.alias = conf.config.alias
+        record(e)
+        let uuid = p.uuid
+        let hooks = self.hooks
+        stream.onClose { reason in hooks.streamClosed(uuid, stream, reason) }
+        // Deliver the burst to this stream only: the others already had theirs.
+        let others = p.streams.filter { $0.key != stream.id }
+        p.streams = p.streams.filter { $0.key == stream.id }
+        sendInitialBurst(to: p, conf: conf)
+        p.streams.merge(others) { a, _ in a }
+        return stream
+    }
+
+    mutating func streamClosed(participant uuid: String, stream: EventStream, reason: EventStream.CloseReason) {
+        let info = openStreams.removeValue(forKey: stream.id)
+        participants[uuid]?.streams.removeValue(forKey: stream.id)
+        var e = JournalEntry(kind: .streamClose)
+        e.participant = uuid
+        e.stream = info?.number
+        e.reason = reason.rawValue
+        record(e)
+    }
+}
+
+extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        let m = pow(10, Double(places))
+        return (self * m).rounded() / m
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import MicroHTTP
+import PexipWire
+
+extension MockNode {
+    /// Every request enters here (on a libmicrohttpd thread).
+    func handle(_ req: HTTPRequest) -> HTTPResult {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let origin = configuration.cors ? req.headers["Origin"] : nil
+        let result: HTTPResult
+        if req.method == "OPTIONS" {
+            result = preflight(req, origin: origin)
+        } else if req.path == "/_mock" || req.path.hasPrefix("/_mock/") {
+            result = handleControl(req)
+        } else {
+            result = handleWithFaults(req)
+        }
+        log(req, result, since: started)
+        return withCORS(result, origin: origin)
+    }
+
+    private func handleWithFaults(_ req: HTTPRequest) -> HTTPResult {
+        let fault: FaultRule? = mutate { s in s.takeFault(method: req.method, path: req.path) }
+        guard let fault else { return process(req) }
+        switch fault.action {
+        case .drop:
+            mutate { s in
+                var e = MockNode.requestEntry(req)
+                e.fault = fault.label
+                e.detail = "connection dropped"
+                s.record(e)
+            }
+            return .drop
+        case .status:
+            let status = fault.status ?? 500
+            let response: HTTPResponse
+            if let body = fault.body {
+                response = HTTPResponse(status: status, contentType: "application/json", text: body)
+            } else {
+                response = Reply.json(status, "Fault injected")
+            }
+            mutate { s in
+                var e = MockNode.requestEntry(req)
+                e.fault = fault.label
+                e.status = status
+                e.response = response.bodyText
+                s.record(e)
+            }
+            return .response(response)
+        case .delay:
+            let deferred = DeferredResponse()
+            DispatchQueue.global().asyncAfter(deadline: .now() + (fault.delay ?? 0)) { [self] in
+                deferred.fulfil(withCORS(process(req, fault: fault.label),
+                                         origin: configuration.cors ? req.headers["Origin"] : nil))
+            }
+            return .deferred(deferred)
+        }
+    }
+
+    /// Handles a client API request under the state lock and journals it.
+    func process(_ req: HTTPRequest, fault: String? = nil) -> HTTPResult {
+        mutate { s in
+            var entry = MockNode.requestEntry(req)
+            entry.fault = fault
+            let seq = s.record(entry)
+            var note = RequestNote()
+            let result = s.handleClient(req, note: &note)
+            s.journal.update(seq: seq) { e in
+                e.alias = note.alias
+                e.participant = note.participant
+                switch result {
+                case .response(let r):
+                    e.status = r.status
+                    e.response = r.bodyText
+                case .stream:
+                    e.status = 200
+                    e.response = "(event stream)"
+                case .drop:
+                    e.detail = "connection dropped"
+                case .deferred:
+                    e.detail = "answer deferred"
+                }
+            }
+            return result
+        }
+    }
+
+    static func requestEntry(_ req: HTTPRequest) -> JournalEntry {
+        var e = JournalEntry(kind: .request)
+        e.method = req.method
+        e.path = req.path
+        e.query = req.query.isEmpty ? nil : req.query.map { [$0.name, $0.value] }
+        e.headers = req.headers.fields.map { [$0.name, $0.value] }
+        e.body = req.body.isEmpty ? nil : req.bodyText
+        e.remote = req.remoteAddress
+        return e
+    }
+
+    // MARK: - CORS (§10)
+
+    private func preflight(_ req: HTTPRequest, origin: String?) -> HTTPResult {
+        var headers = HTTPHeaders()
+        headers.set("Allow", "GET, POST, PUT, DELETE, OPTIONS")
+        if origin != nil {
+            headers.set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+            let requested = req.headers["Access-Control-Request-Headers"] ?? ""
+            let names = requested.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && $0 != "*" }
+            headers.set("Access-Control-Allow-Headers",
+                        names.isEmpty ? "Content-Type, token, pin" : names.joined(separator: ", "))
+            headers.set("Access-Control-Max-Age", "600")
+        }
+        mutate { s in
+            var e = MockNode.requestEntry(req)
+            e.status = 204
+            s.record(e)
+        }
+        return .response(HTTPResponse(status: 204, headers: headers))
+    }
+
+    func withCORS(_ result: HTTPResult, origin: String?) -> HTTPResult {
+        guard let origin, !origin.isEmpty else { return result }
+        func add(_ h: inout HTTPHeaders) {
+            h.set("Access-Control-Allow-Origin", origin)
+            h.set("Access-Control-Allow-Credentials", "true")
+            h.set("Vary", "Origin")
+        }
+        switch result {
+        case .response(var r):
+            add(&r.headers)
+            return .response(r)
+        case .stream(let s, var h):
+            add(&h)
+            return .stream(s, headers: h)
+        case .drop, .deferred:
+            return result
+        }
+    }
+
+    private func log(_ req: HTTPRequest, _ result: HTTPResult, since started: UInt64) {
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+        let outcome: String
+        switch result {
+        case .response(let r): outcome = "\(r.status)"
+        case .stream: outcome = "200 event stream"
+        case .drop: outcome = "dropped"
+        case .deferred: outcome = "delayed"
+        }
+        configuration.logger.info("\(req.method) \(req.path) → \(outcome) (\(String(format: "%.1f", ms)) ms)")
+    }
+}
+
+extension NodeState {
+    /// The first fault rule matching the request, counted down.
+    mutating func takeFault(method: String, path: String) -> FaultRule? {
+        guard let i = faults.firstIndex(where: { $0.rule.matches(method: method, path: path) }) else { return nil }
+        let rule = faults[i].rule
+        if faults[i].remaining > 0 {
+            faults[i].remaining -= 1
+            if faults[i].remaining == 0 { faults.remove(at: i) }
+        }
+        return rule
+    }
+}

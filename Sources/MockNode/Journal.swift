@@ -115,7 +115,8 @@ struct Journal {
         if i >= 0 && i < entries.count { change(&entries[i]) }
     }
 
-    func since(_ seq: Int) -> [JournalEntry] {
+    /// Entries with seq greater than `seq`.
+    func after(_ seq: Int) -> [JournalEntry] {
         guard let first = entries.first else { return [] }
         let start = max(0, seq - first.seq + 1)
         return start < entries.count ? Array(entries[start...]) : []

@@ -140,7 +140,7 @@ public final class MockNode: Sendable {
 
     /// Journal entries with seq > `after`, oldest first.
     public func journal(after seq: Int = 0) -> [JournalEntry] {
-        state.withLock { $0.journal.since(seq + 1) }
+        state.withLock { $0.journal.after(seq) }
     }
 
     /// Entries the journal dropped because of `journalLimit`.

@@ -49,6 +49,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
+        .testTarget(name: "CLITests", dependencies: ["mockmcu"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,166 @@
+import Foundation
+import Yams
+
+/// A problem in a YAML file, located by line: `file:line: message`.
+public struct YAMLFileError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let line: Int?
+    public let message: String
+
+    public init(file: String, line: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}
+
+/// A parsed YAML file that keeps line numbers, so that every error about
+/// its content can point at the line to fix.
+public struct YAMLDocument {
+    public let file: String
+    public let root: Node
+
+    /// Parses `text`; syntax errors carry their line.
+    public init(text: String, file: String) throws {
+        self.file = file
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw YAMLFileError(file: file, line: nil, message: "the file is empty")
+            }
+            root = node
+        } catch let error as YamlError {
+            throw YAMLDocument.translate(error, file: file)
+        }
+    }
+
+    /// Reads and parses a file.
+    public init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw YAMLFileError(file: path, line: nil, message: "cannot read the file (does it exist?)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw YAMLFileError(file: path, line: nil, message: "the file is not UTF-8 text")
+        }
+        try self.init(text: text, file: path)
+    }
+
+    static func translate(_ error: YamlError, file: String) -> YAMLFileError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+             .composer(_, let problem, let mark, _):
+            return YAMLFileError(file: file, line: mark.line, message: "YAML syntax: \(problem)")
+        default:
+            return YAMLFileError(file: file, line: nil, message: "YAML syntax: \(error)")
+        }
+    }
+
+    /// An error at `node`'s line.
+    public func error(_ message: String, at node: Node?) -> YAMLFileError {
+        YAMLFileError(file: file, line: node?.mark?.line, message: message)
+    }
+
+    /// The node a decoding path leads to (as far as it exists).
+    public func node(at path: [CodingKey], from start: Node? = nil) -> Node? {
+        var current = start ?? root
+        for key in path {
+            if let index = key.intValue, let seq = current.sequence {
+                guard index < seq.count else { return current }
+                current = seq[index]
+            } else if let map = current.mapping {
+                guard let next = map.first(where: { $0.key.string == key.stringValue }) else { return current }
+                current = next.value
+            } else {
+                return current
+            }
+        }
+        return current
+    }
+
+    /// The value node of `key` in a mapping node, and the key node itself (for its line).
+    public func value(_ key: String, in node: Node) -> (key: Node, value: Node)? {
+        node.mapping?.first { $0.key.string == key }.map { ($0.key, $0.value) }
+    }
+
+    /// Decodes `node` (default: the root) as `T`; decoding errors point at their line.
+    public func decode<T: Decodable>(_ type: T.Type, at node: Node? = nil, what: String = "value") throws -> T {
+        let start = node ?? root
+        do {
+            return try YAMLDecoder().decode(T.self, from: start)
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw error("missing required key '\(key.stringValue)'", at: self.node(at: ctx.codingPath, from: start))
+        } catch let DecodingError.typeMismatch(expected, ctx) {
+            throw error("\(Self.describe(ctx.codingPath)) should be \(Self.typeWord(expected))",
+                        at: self.node(at: ctx.codingPath, from: start))
+        } catch let DecodingError.valueNotFound(expected, ctx) {
+            throw error("\(Self.describe(ctx.codingPath)) should be \(Self.typeWord(expected)), not empty",
+                        at: self.node(at: ctx.codingPath, from: start))
+        } catch let DecodingError.dataCorrupted(ctx) {
+            let n = self.node(at: ctx.codingPath, from: start)
+            let value = n?.string.map { " '\($0)'" } ?? ""
+            throw error("\(Self.describe(ctx.codingPath)) has an invalid value\(value): \(ctx.debugDescription)", at: n)
+        } catch let e as YamlError {
+            throw YAMLDocument.translate(e, file: file)
+        }
+    }
+
+    /// Fails on keys of a mapping node that are not in `allowed`, suggesting the nearest one.
+    public func checkKeys(of node: Node, allowed: [String], context: String) throws {
+        guard let map = node.mapping else { return }
+        for (key, _) in map {
+            let name = key.string ?? "?"
+            guard !allowed.contains(name) else { continue }
+            var message = "unknown key '\(name)' in \(context)"
+            if let near = Self.nearest(name, among: allowed) { message += " (did you mean '\(near)'?)" }
+            message += "; allowed: \(allowed.sorted().joined(separator: ", "))"
+            throw error(message, at: key)
+        }
+    }
+
+    static func describe(_ path: [CodingKey]) -> String {
+        let parts = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+        let joined = parts.reduce("") { acc, p in p.hasPrefix("[") ? acc + p : (acc.isEmpty ? p : acc + "." + p) }
+        return joined.isEmpty ? "the value" : "'\(joined)'"
+    }
+
+    static func typeWord(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "text"
+        case is Int.Type: return "a whole number"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is [Any].Type: return "a list"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array") { return "a list" }
+            if name.hasPrefix("Dictionary") { return "a mapping" }
+            return "a valid \(name)"
+        }
+    }
+
+    /// The candidate closest to `word` by edit distance, if close enough to be a typo.
+    public static func nearest(_ word: String, among candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+        return best.1 <= max(2, word.count / 3) ? best.0 : nil
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        for i in 1...a.count {
+            var row = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            prev = row
+        }
+        return prev[b.count]
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct MockMCU: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mockmcu",
+        abstract: "A fake Pexip Infinity worker node for testing clients of its client REST API.",
+        discussion: """
+        Start a node for offline development with `mockmcu serve`, then point your client at the \
+        URL it prints. The node speaks /api/client/v2 like a real Conferencing Node and is \
+        scripted through its control API under /_mock/ (GET /_mock lists it).
+        """,
+        version: "0.1.0",
+        subcommands: [Serve.self, CheckConferences.self]
+    )
+}

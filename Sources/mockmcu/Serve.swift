@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MicroHTTP
+import MockNode
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a mock node until Ctrl-C.",
+        discussion: """
+        Without --config the node serves a built-in set:
+          meet       no PIN, everyone joins as host
+          secure     host PIN 1234, guest PIN 5678
+          hostpin    host PIN 1234, guests join without a PIN (pin: none)
+          reception  a Virtual Reception; answer its prompt with meet, secure or hostpin
+
+        A conference file (YAML) replaces the set; see docs/node.md for every setting:
+          conferences:
+            - alias: team
+              host_pin: "1234"
+              expires: 60
+
+        Examples:
+          mockmcu serve
+          mockmcu serve --port 9000 --config conferences.yaml
+          mockmcu serve --host 0.0.0.0 --manual-clock   # advance time via POST /_mock/clock/advance
+        """
+    )
+
+    @Option(help: "Address to listen on (numeric IPv4/IPv6, or localhost).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port: UInt16 = 8080
+
+    @Option(name: .customLong("config"), help: "Conference file (YAML) replacing the built-in set.")
+    var configFile: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "Journal entries kept (0 = all); GET /_mock/journal reads them.")
+    var journalLimit = 100_000
+
+    @Flag(help: "Freeze token time; move it with POST /_mock/clock/advance {\"seconds\": N}.")
+    var manualClock = false
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() throws {
+        ShutdownSignals.block()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let conferences: [ConferenceConfig]
+        do {
+            conferences = try configFile.map { try ConferenceFile.load(path: $0) } ?? ConferenceConfig.builtins
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var config = MockNode.Configuration(conferences: conferences)
+        config.http.host = host
+        config.http.port = port
+        config.journalLimit = journalLimit
+        config.logger = Logger(label: "mockmcu")
+        if manualClock { config.clock = ManualClock() }
+        let node = try MockNode(config)
+        do {
+            try node.start()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let base = node.baseURL
+        var banner = "MockMCU node listening on \(base)\n"
+        banner += "  client API:  \(base)/api/client/v2/conferences/<alias>/request_token\n"
+        banner += "  control API: \(base)/_mock  (journal: \(base)/_mock/journal)\n"
+        banner += "Conferences:\n"
+        for c in conferences { banner += "  \(c.summary)\n" }
+        if manualClock { banner += "Token time is frozen: POST \(base)/_mock/clock/advance {\"seconds\": N}\n" }
+        banner += "Ctrl-C stops the node.\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
+        let signal = ShutdownSignals.wait()
+        config.logger.notice("signal \(signal): stopping")
+        node.stop()
+        FileHandle.standardOutput.write(Data("stopped\n".utf8))
+    }
+}
+
+struct CheckConferences: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-conferences",
+        abstract: "Validate a conference file; errors name the line.",
+        discussion: "Exit status 0 when the file is valid, 1 otherwise. Example: mockmcu check-conferences conferences.yaml"
+    )
+
+    @Argument(help: "The conference file (YAML).")
+    var file: String
+
+    func run() throws {
+        do {
+            let conferences = try ConferenceFile.load(path: file)
+            var out = "\(file): \(conferences.count) conference(s) OK\n"
+            for c in conferences { out += "  \(c.summary)\n" }
+            FileHandle.standardOutput.write(Data(out.utf8))
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -164,17 +164,15 @@ extension NodeState {
 
     struct BadBody: Error { let result: HTTPResult }
 
-    /// Decodes a JSON body; an empty body counts as `{}`.
+    /// Decodes a JSON body in one pass; an empty body counts as `{}`.
     func decodeBody<T: Decodable>(_ type: T.Type, _ req: HTTPRequest, _ conf: ConferenceConfig?) -> Result<T, BadBody> {
-        let bytes = req.body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) ? Array("{}".utf8) : req.body
-        guard let value = JSONValue.parse(bytes) else {
-            return .failure(BadBody(result: Reply.error(400, "Invalid JSON in request body", conf)))
-        }
-        guard case .object = value else {
-            return .failure(BadBody(result: Reply.error(400, "Request body must be a JSON object", conf)))
-        }
+        let blank = req.body.allSatisfy { $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }
         do {
-            return .success(try WireJSON.decoder.decode(T.self, from: Data(bytes)))
+            return .success(try WireJSON.decoder.decode(T.self, from: Data(blank ? Array("{}".utf8) : req.body)))
+        } catch DecodingError.dataCorrupted(let ctx) where ctx.codingPath.isEmpty {
+            return .failure(BadBody(result: Reply.error(400, "Invalid JSON in request body", conf)))
+        } catch DecodingError.typeMismatch(_, let ctx) where ctx.codingPath.isEmpty {
+            return .failure(BadBody(result: Reply.error(400, "Request body must be a JSON object", conf)))
         } catch {
             return .failure(BadBody(result: Reply.error(400, "Invalid request body: \(describe(error))", conf)))
         }

@@ -33,7 +33,7 @@ public final class MockNode: Sendable {
     }
 
     public let configuration: Configuration
-    let state: Mutex<NodeState>
+    let state: StateLock<NodeState>
     private let server = Mutex<HTTPServer?>(nil)
     private let journalSignal = JournalSignal()
     private let link: NodeLink
@@ -53,7 +53,7 @@ public final class MockNode: Sendable {
             })
         var initial = NodeState(clock: configuration.clock, journalLimit: configuration.journalLimit, hooks: hooks)
         MockNode.install(configuration.conferences, into: &initial)
-        state = Mutex(initial)
+        state = StateLock(initial)
         link.node = self
     }
 

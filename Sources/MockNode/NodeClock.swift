@@ -16,26 +16,123 @@ public protocol NodeClock: Sendable {
     func schedule(at deadline: Double, _ action: @escaping @Sendable () -> Void) -> ClockTimer
 }
 
-/// Real time.
+/// Real time. Timers share one process-wide thread and a heap, so arming
+/// and cancelling them (every token issue and refresh) costs no system call.
 public final class SystemClock: NodeClock {
-    private let queue = DispatchQueue(label: "MockNode.clock")
-
     public init() {}
 
     public func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     public func schedule(at deadline: Double, _ action: @escaping @Sendable () -> Void) -> ClockTimer {
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        let delay = max(0, deadline - now())
-        timer.schedule(deadline: .now() + delay, leeway: .milliseconds(2))
-        timer.setEventHandler(handler: action)
-        timer.resume()
-        return SystemTimer(source: timer)
+        TimerThread.shared.schedule(at: deadline, action)
+    }
+}
+
+/// One thread that runs timed actions in deadline order.
+final class TimerThread: @unchecked Sendable {
+    static let shared = TimerThread()
+
+    final class Entry: ClockTimer, @unchecked Sendable {
+        let deadline: Double
+        let action: @Sendable () -> Void
+        var cancelled = false  // guarded by the thread's condition
+        weak var owner: TimerThread?
+        init(deadline: Double, action: @escaping @Sendable () -> Void, owner: TimerThread) {
+            self.deadline = deadline
+            self.action = action
+            self.owner = owner
+        }
+        func cancel() { owner?.cancel(self) }
     }
 
-    private struct SystemTimer: ClockTimer, @unchecked Sendable {
-        let source: DispatchSourceTimer
-        func cancel() { source.cancel() }
+    private let condition = NSCondition()
+    private var heap: [Entry] = []
+    private var cancelledCount = 0
+    private var started = false
+
+    private func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    func schedule(at deadline: Double, _ action: @escaping @Sendable () -> Void) -> ClockTimer {
+        let entry = Entry(deadline: deadline, action: action, owner: self)
+        condition.withLock {
+            push(entry)
+            if !started {
+                started = true
+                let thread = Thread { [self] in run() }
+                thread.name = "MockNode.timers"
+                thread.start()
+            }
+            if heap[0] === entry { condition.signal() }
+        }
+        return entry
+    }
+
+    fileprivate func cancel(_ entry: Entry) {
+        condition.withLock {
+            guard !entry.cancelled else { return }
+            entry.cancelled = true
+            cancelledCount += 1
+            if cancelledCount > 1024 && cancelledCount * 2 > heap.count {
+                heap.removeAll { $0.cancelled }
+                cancelledCount = 0
+                for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+            }
+        }
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            guard let top = heap.first else {
+                condition.wait()
+                continue
+            }
+            if top.cancelled {
+                pop()
+                cancelledCount -= 1
+                continue
+            }
+            let delay = top.deadline - now()
+            if delay > 0 {
+                _ = condition.wait(until: Date().addingTimeInterval(delay))
+                continue
+            }
+            pop()
+            top.cancelled = true
+            condition.unlock()
+            top.action()
+            condition.lock()
+        }
+    }
+
+    private func push(_ e: Entry) {
+        heap.append(e)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if heap[parent].deadline <= heap[i].deadline { break }
+            heap.swapAt(parent, i)
+            i = parent
+        }
+    }
+
+    private func pop() {
+        heap.swapAt(0, heap.count - 1)
+        heap.removeLast()
+        if !heap.isEmpty { siftDown(0) }
+    }
+
+    private func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count && heap[l].deadline < heap[m].deadline { m = l }
+            if r < heap.count && heap[r].deadline < heap[m].deadline { m = r }
+            if m == i { return }
+            heap.swapAt(i, m)
+            i = m
+        }
     }
 }
 

@@ -30,6 +30,8 @@ final class ParticipantState: @unchecked Sendable {
     var expiryTimer: ClockTimer?
     var refreshCount = 0
     var streams: [Int: StreamSlot] = [:]
+    /// Every token issued to this participant, oldest first.
+    var tokens: [String] = []
 
     init(uuid: String, displayName: String, role: TokenRole, conferenceKey: String, receptionKey: String?,
          dialledAlias: String, simulated: Bool, callTag: String, vendor: String, serviceType: ServiceType) {
@@ -122,15 +124,38 @@ struct FaultSlot {
     var remaining: Int  // -1 = unlimited
 }
 
-/// Generates tokens: 384 random bits, URL-safe base64 without padding.
+/// Generates tokens: 256 random bits, URL-safe base64 without padding.
 enum TokenGenerator {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
     static func make() -> String {
         var rng = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 48)
-        for i in bytes.indices { bytes[i] = rng.next() }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(33)
+        for _ in 0..<4 {
+            let word = rng.next() as UInt64
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
+        return base64URL(bytes)
+    }
+
+    /// URL-safe base64 (RFC 4648 §5) without padding.
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            for shift in [18, 12, 6, 0] { out.append(alphabet[Int(n >> UInt32(shift) & 63)]) }
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest > 0 {
+            let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+            out.append(alphabet[Int(n >> 18 & 63)])
+            out.append(alphabet[Int(n >> 12 & 63)])
+            if rest == 2 { out.append(alphabet[Int(n >> 6 & 63)]) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -26,7 +26,7 @@ struct NodeState {
     var streamCounter = 0
     /// Open streams by EventStream id: whose, and their node-wide number.
     var openStreams: [Int: (participant: String, number: Int)] = [:]
-    var issuedSinceSweep = 0
+    var tokensAfterSweep = 0
 
     init(clock: NodeClock, journalLimit: Int, hooks: NodeHooks) {
         self.clock = clock
@@ -100,13 +100,20 @@ struct NodeState {
         }
     }
 
-    /// Writes an event to every member of `conf` (except `except`).
-    mutating func broadcast(_ conf: ConferenceState, except: String? = nil, event: String, data: String) {
-        for p in members(conf) where p.uuid != except { deliver(to: p, event: event, data: data) }
+    /// Writes an event to every member of `conf` (except `except`); `data`
+    /// is encoded once, and only if someone is there to receive it.
+    mutating func broadcast(_ conf: ConferenceState, except: String? = nil, event: String,
+                            data: @autoclosure () -> String) {
+        let recipients = members(conf).filter { $0.uuid != except && !$0.simulated }
+        guard !recipients.isEmpty else { return }
+        let text = data()
+        for p in recipients { deliver(to: p, event: event, data: text) }
     }
 
-    func stageJSON(_ conf: ConferenceState) -> String {
-        let entries = members(conf).enumerated().map { StageEntry(participantUUID: $1.uuid, stageIndex: $0, vad: 0) }
+    func stageJSON(_ conf: ConferenceState) -> String { Self.stageJSON(members(conf)) }
+
+    static func stageJSON(_ members: [ParticipantState]) -> String {
+        let entries = members.enumerated().map { StageEntry(participantUUID: $1.uuid, stageIndex: $0, vad: 0) }
         return WireJSON.text(entries)
     }
 
@@ -156,7 +163,8 @@ struct NodeState {
         }
         if conf.status.guestsMuted && p.role == .guest { p.isMuted = true }
         broadcast(conf, except: p.uuid, event: EventName.participantCreate, data: WireJSON.text(p.wireObject))
-        broadcast(conf, except: p.uuid, event: EventName.stage, data: stageJSON(conf))
+        let present = members(conf)
+        broadcast(conf, except: p.uuid, event: EventName.stage, data: Self.stageJSON(present))
     }
 
     /// Removes a participant and tells the others; ends the conference when it empties.
@@ -171,7 +179,8 @@ struct NodeState {
             conf.status = ConferenceState.initialStatus(conf.config)
             recordAction("conference_ended", alias: conf.config.alias)
         } else {
-            broadcast(conf, event: EventName.stage, data: stageJSON(conf))
+            let present = members(conf)
+            broadcast(conf, event: EventName.stage, data: Self.stageJSON(present))
         }
     }
 
@@ -188,7 +197,7 @@ struct NodeState {
     }
 
     mutating func setTokens(of p: ParticipantState, to newState: TokenState) {
-        for (token, record) in tokens where record.participantUUID == p.uuid && record.state == .active {
+        for token in p.tokens where tokens[token]?.state == .active {
             tokens[token]?.state = newState
         }
     }
@@ -199,10 +208,10 @@ struct NodeState {
         let now = clock.now()
         tokens[token] = TokenRecord(participantUUID: p.uuid, expiresAt: now + Double(lifetime), state: .active)
         p.currentToken = token
+        p.tokens.append(token)
         p.tokenIssuedAt = now
         armExpiry(p, lifetime: lifetime)
-        issuedSinceSweep += 1
-        if issuedSinceSweep >= 4096 { sweepTokens() }
+        if tokens.count > 2 * tokensAfterSweep + 4096 { sweepTokens() }
         return token
     }
 
@@ -218,11 +227,15 @@ struct NodeState {
     }
 
     /// Forgets tokens long past their expiry (they would answer 403 either way).
+    /// Runs when the token table has doubled since the last sweep, so its cost is amortised.
     mutating func sweepTokens() {
-        issuedSinceSweep = 0
         let cutoff = clock.now() - 600
         tokens = tokens.filter { $0.value.expiresAt > cutoff }
+        tokensAfterSweep = tokens.count
         oneTime = oneTime.filter { $0.value.expiresAt > clock.now() }
+        for p in participants.values where p.tokens.count > 64 {
+            p.tokens = p.tokens.filter { tokens[$0] != nil }
+        }
     }
 
     // MARK: - streams

@@ -59,9 +59,9 @@ extension MockNode {
 
     /// Handles a client API request under the state lock and journals it.
     func process(_ req: HTTPRequest, fault: String? = nil) -> HTTPResult {
-        mutate { s in
-            var entry = MockNode.requestEntry(req)
-            entry.fault = fault
+        var entry = MockNode.requestEntry(req)
+        entry.fault = fault
+        return mutate { s in
             let seq = s.record(entry)
             var note = RequestNote()
             let result = s.handleClient(req, note: &note)

@@ -77,8 +77,18 @@ public enum WireJSON {
 
     public static var decoder: JSONDecoder { JSONDecoder() }
 
-    /// Encodes a value to JSON bytes.
+    /// Encodes a value to JSON bytes (hand-written fast path for `WireEncodable` types).
     public static func bytes<T: Encodable>(_ value: T) -> [UInt8] {
+        if let wire = value as? any WireEncodable {
+            var w = JSONWriter()
+            wire.write(to: &w)
+            return w.bytes
+        }
+        return slowBytes(value)
+    }
+
+    /// Encodes with Foundation's JSONEncoder, whatever the type.
+    public static func slowBytes<T: Encodable>(_ value: T) -> [UInt8] {
         (try? Array(encoder.encode(value))) ?? Array("null".utf8)
     }
 

@@ -46,6 +46,7 @@ public struct ServerVersion: Codable, Sendable, Equatable {
 /// A STUN server entry.
 public struct STUNServer: Codable, Sendable, Equatable {
     public var url: String
+    public init(url: String) { self.url = url }
 }
 
 /// A TURN server entry.
@@ -53,6 +54,11 @@ public struct TURNServer: Codable, Sendable, Equatable {
     public var urls: [String]
     public var username: String
     public var credential: String
+    public init(urls: [String], username: String, credential: String) {
+        self.urls = urls
+        self.username = username
+        self.credential = credential
+    }
 }
 
 /// The `result` of a successful `request_token` (HTTP 200).

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""MockMCU benchmark: token lifecycle rate against nginx, idle event streams
+and their memory, and the time for one event to reach every stream.
+
+Run through Scripts/benchmark.sh, which installs the tools and builds first.
+Everything runs on 127.0.0.1 and stops by itself.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"nothing listening on {port}")
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def http(port, method, path, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read() or b"null")
+
+
+def wrk(port, path, script, seconds, connections, threads, env=None):
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    return {"rate": rate, "non2xx": int(bad.group(1)) if bad else 0,
+            "socket_errors": errors.group(1) if errors else "none", "p99": p99.group(1) if p99 else "?"}
+
+
+def start_nginx(tmp, port, body):
+    root = os.path.join(tmp, "www")
+    os.makedirs(root)
+    with open(os.path.join(root, "token.json"), "w") as f:
+        f.write(body)
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes 2;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  default_type application/json;
+  keepalive_requests 100000;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  server {{ listen 127.0.0.1:{port}; root {root}; }}
+}}
+""")
+    p = subprocess.Popen(["nginx", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return p
+
+
+def stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--mockmcu", default=os.path.join(ROOT, ".build", "release", "mockmcu"))
+    ap.add_argument("--sseload", required=True)
+    ap.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--streams", type=int, default=10000)
+    ap.add_argument("--stream-participants", type=int, default=10,
+                    help="participants the streams are spread over (each stream's burst lists them all)")
+    ap.add_argument("--journal-limit", type=int, default=10000)
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench-out", "results.md"))
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="mockmcu-bench-")
+    results = {}
+    node = None
+    nginx = None
+    try:
+        node_port = free_port()
+        node = subprocess.Popen([args.mockmcu, "serve", "--port", str(node_port), "--log-level", "error",
+                                 "--journal-limit", str(args.journal_limit)],
+                                stdout=subprocess.DEVNULL)
+        wait_port(node_port)
+        for i in range(1024):
+            http(node_port, "PUT", f"/_mock/conferences/bench{i}", {"keepalive_interval": 0})
+        http(node_port, "PUT", "/_mock/conferences/refresh", {})
+        http(node_port, "PUT", "/_mock/conferences/streams", {})
+        sample = http(node_port, "POST", "/api/client/v2/conferences/bench0/request_token",
+                      {"display_name": "bench"})
+        body = json.dumps(sample, separators=(",", ":"))
+
+        print(f"[1/4] nginx serving a static {len(body)}-byte JSON file ({args.seconds}s)...", flush=True)
+        nginx_port = free_port()
+        nginx = start_nginx(tmp, nginx_port, body)
+        results["nginx"] = wrk(nginx_port, "/token.json", None, args.seconds, args.connections, 2)
+        stop(nginx)
+        nginx = None
+        print(f"      {results['nginx']['rate']:.0f} req/s", flush=True)
+
+        print(f"[2/4] request_token + release_token ({args.seconds}s)...", flush=True)
+        results["lifecycle"] = wrk(node_port, "/", os.path.join(HERE, "lifecycle.lua"), args.seconds,
+                                   args.connections, 2)
+        print(f"      {results['lifecycle']['rate']:.0f} req/s", flush=True)
+        print(f"[3/4] refresh_token ({args.seconds}s)...", flush=True)
+        results["refresh"] = wrk(node_port, "/", os.path.join(HERE, "refresh.lua"), args.seconds,
+                                 args.connections, 2)
+        print(f"      {results['refresh']['rate']:.0f} req/s", flush=True)
+
+        print(f"[4/4] {args.streams} idle event streams, then one broadcast...", flush=True)
+        paths = []
+        for i in range(args.stream_participants):
+            r = http(node_port, "POST", "/api/client/v2/conferences/streams/request_token",
+                     {"display_name": f"viewer{i}"})
+            paths.append(f"/api/client/v2/conferences/streams/events?token={r['result']['token']}")
+        with open(os.path.join(tmp, "paths"), "w") as f:
+            f.write("\n".join(paths) + "\n")
+        time.sleep(1)
+        before = rss_kb(node.pid)
+        load = subprocess.Popen([args.sseload, str(node_port), os.path.join(tmp, "paths"), str(args.streams)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready = load.stdout.readline().split()
+        opened, open_seconds = int(ready[1]), float(ready[2])
+        time.sleep(1)
+        after = rss_kb(node.pid)
+        held = sum(p["open_streams"] for p in http(node_port, "GET", "/_mock/participants?alias=streams"))
+        trigger = json.dumps({"event": "bench", "data": {"n": 1}, "alias": "streams"}, separators=(",", ":"))
+        load.stdin.write(f"POST /_mock/events {trigger}\n")
+        load.stdin.flush()
+        broadcast = json.loads(load.stdout.readline())
+        load.stdin.close()
+        load.wait(30)
+        results["streams"] = {"opened": opened, "held": held, "open_seconds": open_seconds,
+                              "rss_before_kb": before, "rss_after_kb": after,
+                              "per_stream_kb": (after - before) / max(1, opened), **broadcast}
+    finally:
+        if nginx:
+            stop(nginx)
+        if node:
+            stop(node)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    n, lc, rf, st = results["nginx"], results["lifecycle"], results["refresh"], results["streams"]
+    rows = [
+        ("nginx, static token-sized JSON (baseline)", f"{n['rate']:.0f} req/s", "1.00", "", f"p99 {n['p99']}"),
+        ("request_token + release_token", f"{lc['rate']:.0f} req/s ({lc['rate'] / 2:.0f} lifecycles/s)",
+         f"{lc['rate'] / n['rate']:.2f}", "≥ 0.5", f"p99 {lc['p99']}, non-2xx {lc['non2xx']}"),
+        ("refresh_token", f"{rf['rate']:.0f} req/s", f"{rf['rate'] / n['rate']:.2f}", "≥ 0.5",
+         f"p99 {rf['p99']}, non-2xx {rf['non2xx']}"),
+        ("idle event streams held", f"{st['held']} of {st['opened']} opened in {st['open_seconds']:.1f}s", "",
+         "10,000", ""),
+        ("node RSS per idle stream", f"{st['per_stream_kb']:.1f} KB",
+         "", "≤ 10 KB", f"RSS {st['rss_before_kb'] // 1024} → {st['rss_after_kb'] // 1024} MB"),
+        ("one event to every stream", f"first {st['first_ms']:.1f} ms, last {st['last_ms']:.1f} ms", "",
+         "last < 100 ms", f"{st['received']} of {st['streams']} received"),
+    ]
+    table = ["| measure | result | ratio to nginx | target | notes |", "|---|---|---|---|---|"]
+    table += [f"| {' | '.join(r)} |" for r in rows]
+    header = (f"MockMCU benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+              f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.streams} streams over "
+              f"{args.stream_participants} participants, journal limit {args.journal_limit}")
+    text = header + "\n\n" + "\n".join(table) + "\n"
+    print("\n" + text)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(text)
+    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+        json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

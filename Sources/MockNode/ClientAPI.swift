@@ -28,7 +28,7 @@ enum Reply {
 
 extension NodeState {
     /// Routes a request under `/api/client/v2/`.
-    mutating func handleClient(_ req: HTTPRequest, note: inout RequestNote) -> HTTPResult {
+    mutating func handleClient(_ req: HTTPRequest, bodies: DecodedBodies, note: inout RequestNote) -> HTTPResult {
         if req.path == APIPath.status || req.path == APIPath.status + "/" {
             guard req.method == "GET" else { return methodNotAllowed("GET", nil) }
             return maintenance ? .response(Reply.json(503, "Maintenance mode")) : Reply.ok(true)
@@ -42,7 +42,7 @@ extension NodeState {
         let c = conf.config
         if request == "request_token" {
             guard req.method == "POST" else { return methodNotAllowed("POST", c) }
-            return requestToken(req, conf: conf, dialled: alias, note: &note)
+            return requestToken(req, body: bodies.token, conf: conf, dialled: alias, note: &note)
         }
         guard let route = ClientRoute(request) else { return Reply.error(404, WireMessage.unknownRequest, c) }
         guard req.method == route.method else { return methodNotAllowed(route.method, c) }
@@ -60,7 +60,7 @@ extension NodeState {
         }
         note.participant = p.uuid
         guard let home = conference(of: p) else { return Reply.invalidToken(c) }
-        return perform(route, req, p: p, conf: home)
+        return perform(route, req, bodies: bodies, p: p, conf: home)
     }
 
     func methodNotAllowed(_ allowed: String, _ conf: ConferenceConfig?) -> HTTPResult {
@@ -71,12 +71,13 @@ extension NodeState {
 
     // MARK: - request_token
 
-    private mutating func requestToken(_ req: HTTPRequest, conf dialledConf: ConferenceState, dialled: String,
+    private mutating func requestToken(_ req: HTTPRequest, body decoded: Result<RequestTokenRequest, BodyProblem>?,
+                                       conf dialledConf: ConferenceState, dialled: String,
                                        note: inout RequestNote) -> HTTPResult {
         let body: RequestTokenRequest
-        switch decodeBody(RequestTokenRequest.self, req, dialledConf.config) {
+        switch decoded ?? DecodedBodies.decode(RequestTokenRequest.self, req.body) {
         case .success(let b): body = b
-        case .failure(let reply): return reply.result
+        case .failure(let problem): return Reply.error(400, problem.message, dialledConf.config)
         }
         var conf = dialledConf
         var receptionKey: String?
@@ -110,7 +111,7 @@ extension NodeState {
         let serviceType: ServiceType = conf.status.locked && role == .guest ? .waitingRoom
             : c.type == .lecture ? .lecture : .conference
         let p = ParticipantState(
-            uuid: UUID().uuidString.lowercased(), displayName: body.displayName ?? "", role: role,
+            uuid: TokenGenerator.uuid(), displayName: body.displayName ?? "", role: role,
             conferenceKey: conf.key, receptionKey: receptionKey, dialledAlias: dialled, simulated: false,
             callTag: body.callTag ?? "", vendor: req.headers["User-Agent"] ?? "", serviceType: serviceType)
         note.participant = p.uuid
@@ -162,21 +163,6 @@ extension NodeState {
         return .invalidPIN
     }
 
-    struct BadBody: Error { let result: HTTPResult }
-
-    /// Decodes a JSON body in one pass; an empty body counts as `{}`.
-    func decodeBody<T: Decodable>(_ type: T.Type, _ req: HTTPRequest, _ conf: ConferenceConfig?) -> Result<T, BadBody> {
-        let blank = req.body.allSatisfy { $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }
-        do {
-            return .success(try WireJSON.decoder.decode(T.self, from: Data(blank ? Array("{}".utf8) : req.body)))
-        } catch DecodingError.dataCorrupted(let ctx) where ctx.codingPath.isEmpty {
-            return .failure(BadBody(result: Reply.error(400, "Invalid JSON in request body", conf)))
-        } catch DecodingError.typeMismatch(_, let ctx) where ctx.codingPath.isEmpty {
-            return .failure(BadBody(result: Reply.error(400, "Request body must be a JSON object", conf)))
-        } catch {
-            return .failure(BadBody(result: Reply.error(400, "Invalid request body: \(describe(error))", conf)))
-        }
-    }
 }
 
 /// A short human reading of a decoding error.
@@ -190,5 +176,46 @@ func describe(_ error: Error) -> String {
         let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
         return path.isEmpty ? ctx.debugDescription : "field '\(path)': \(ctx.debugDescription)"
     default: return "\(error)"
+    }
+}
+
+/// Why a request body was refused (answered 400 with `message`).
+struct BodyProblem: Error {
+    let message: String
+}
+
+/// Request bodies decoded before the state lock is taken, so that JSON
+/// parsing never holds up other requests. Chosen by the request name.
+struct DecodedBodies: Sendable {
+    var token: Result<RequestTokenRequest, BodyProblem>?
+    var message: Result<MessageRequest, BodyProblem>?
+    var role: Result<RoleRequest, BodyProblem>?
+
+    init(_ req: HTTPRequest) {
+        guard req.method == "POST" else { return }
+        let path = req.path
+        if path.hasSuffix("/request_token") {
+            token = Self.decode(RequestTokenRequest.self, req.body)
+        } else if path.hasSuffix("/message") {
+            message = Self.decode(MessageRequest.self, req.body)
+        } else if path.hasSuffix("/role") {
+            role = Self.decode(RoleRequest.self, req.body)
+        }
+    }
+
+    init() {}
+
+    /// Decodes a JSON body in one pass; an empty body counts as `{}`.
+    static func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) -> Result<T, BodyProblem> {
+        let blank = body.allSatisfy { $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }
+        do {
+            return .success(try WireJSON.decoder.decode(T.self, from: Data(blank ? Array("{}".utf8) : body)))
+        } catch DecodingError.dataCorrupted(let ctx) where ctx.codingPath.isEmpty {
+            return .failure(BodyProblem(message: "Invalid JSON in request body"))
+        } catch DecodingError.typeMismatch(_, let ctx) where ctx.codingPath.isEmpty {
+            return .failure(BodyProblem(message: "Request body must be a JSON object"))
+        } catch {
+            return .failure(BodyProblem(message: "Invalid request body: \(describe(error))"))
+        }
     }
 }

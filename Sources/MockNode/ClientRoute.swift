@@ -21,18 +21,19 @@ struct ClientRoute {
     let kind: Kind
     let method: String
 
+    private static let simple: [String: (Kind, String)] = [
+        "refresh_token": (.refreshToken, "POST"), "release_token": (.releaseToken, "POST"),
+        "events": (.events, "GET"), "participants": (.participants, "GET"),
+        "conference_status": (.conferenceStatus, "GET"), "message": (.message, "POST"),
+        "lock": (.lock, "POST"), "unlock": (.unlock, "POST"), "muteguests": (.muteGuests, "POST"),
+        "unmuteguests": (.unmuteGuests, "POST"), "disconnect": (.disconnectAll, "POST"),
+        "set_guests_can_unmute": (.setGuestsCanUnmute, "POST"), "start_conference": (.startConference, "POST"),
+        "clearallbuzz": (.clearAllBuzz, "POST"), "clearspotlights": (.clearSpotlights, "POST"),
+        "dial": (.dial, "POST"), "theme": (.theme, "GET"), "theme/": (.theme, "GET"),
+    ]
+
     init?(_ request: String) {
-        let simple: [String: (Kind, String)] = [
-            "refresh_token": (.refreshToken, "POST"), "release_token": (.releaseToken, "POST"),
-            "events": (.events, "GET"), "participants": (.participants, "GET"),
-            "conference_status": (.conferenceStatus, "GET"), "message": (.message, "POST"),
-            "lock": (.lock, "POST"), "unlock": (.unlock, "POST"), "muteguests": (.muteGuests, "POST"),
-            "unmuteguests": (.unmuteGuests, "POST"), "disconnect": (.disconnectAll, "POST"),
-            "set_guests_can_unmute": (.setGuestsCanUnmute, "POST"), "start_conference": (.startConference, "POST"),
-            "clearallbuzz": (.clearAllBuzz, "POST"), "clearspotlights": (.clearSpotlights, "POST"),
-            "dial": (.dial, "POST"), "theme": (.theme, "GET"), "theme/": (.theme, "GET"),
-        ]
-        if let (kind, method) = simple[request] {
+        if let (kind, method) = Self.simple[request] {
             self.kind = kind
             self.method = method
             return
@@ -67,7 +68,7 @@ struct ClientRoute {
 
 extension NodeState {
     /// Performs a tokened request for participant `p` of `conf`.
-    mutating func perform(_ route: ClientRoute, _ req: HTTPRequest, p: ParticipantState,
+    mutating func perform(_ route: ClientRoute, _ req: HTTPRequest, bodies: DecodedBodies, p: ParticipantState,
                           conf: ConferenceState) -> HTTPResult {
         let c = conf.config
         if p.role == .guest && route.isHostOnly(caller: p.uuid) {
@@ -94,8 +95,8 @@ extension NodeState {
             return Reply.ok(conf.status)
         case .message:
             guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
-            switch decodeBody(MessageRequest.self, req, c) {
-            case .failure(let bad): return bad.result
+            switch bodies.message ?? DecodedBodies.decode(MessageRequest.self, req.body) {
+            case .failure(let problem): return Reply.error(400, problem.message, c)
             case .success(let m):
                 let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
                                       payload: m.payload, direct: false)
@@ -149,19 +150,20 @@ extension NodeState {
             guard let target = participants[targetID], target.conferenceKey == conf.key else {
                 return Reply.error(404, "Participant not found", c)
             }
-            return perform(action, on: target, by: p, conf: conf, req)
+            return perform(action, on: target, by: p, conf: conf, req, bodies: bodies)
         }
     }
 
     private mutating func perform(_ action: ClientRoute.ParticipantAction, on target: ParticipantState,
-                                  by p: ParticipantState, conf: ConferenceState, _ req: HTTPRequest) -> HTTPResult {
+                                  by p: ParticipantState, conf: ConferenceState, _ req: HTTPRequest,
+                                  bodies: DecodedBodies) -> HTTPResult {
         let c = conf.config
         let now = Date().timeIntervalSince1970
         switch action {
         case .message:
             guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
-            switch decodeBody(MessageRequest.self, req, c) {
-            case .failure(let bad): return bad.result
+            switch bodies.message ?? DecodedBodies.decode(MessageRequest.self, req.body) {
+            case .failure(let problem): return Reply.error(400, problem.message, c)
             case .success(let m):
                 let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
                                       payload: m.payload, direct: true)
@@ -172,8 +174,8 @@ extension NodeState {
             eject(target, reason: WireMessage.disconnectedByRemoteHost, cause: "participant_disconnect")
             return Reply.ok(true)
         case .role:
-            switch decodeBody(RoleRequest.self, req, c) {
-            case .failure(let bad): return bad.result
+            switch bodies.role ?? DecodedBodies.decode(RoleRequest.self, req.body) {
+            case .failure(let problem): return Reply.error(400, problem.message, c)
             case .success(let r):
                 target.role = r.role.tokenRole
             }

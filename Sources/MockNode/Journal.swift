@@ -88,7 +88,9 @@ public struct JournalEntry: Codable, Sendable, Equatable {
 /// on its own: the node guards it with its state lock, so that entries are
 /// in exactly the order state changed.
 struct Journal {
-    private(set) var entries: [JournalEntry] = []
+    /// Kept entries are `storage[head...]`; older ones are dropped in bulk.
+    private var storage: [JournalEntry] = []
+    private var head = 0
     private(set) var nextSeq = 1
     /// Entries kept at most (0 = all); the oldest go first.
     var limit: Int
@@ -96,34 +98,39 @@ struct Journal {
 
     init(limit: Int = 0) { self.limit = limit }
 
+    var entries: ArraySlice<JournalEntry> { storage[head...] }
+
     mutating func append(_ entry: JournalEntry) {
         var e = entry
         e.seq = nextSeq
         nextSeq += 1
-        entries.append(e)
-        if limit > 0, entries.count > limit + limit / 10 {
-            let excess = entries.count - limit
-            entries.removeFirst(excess)
-            dropped += excess
+        storage.append(e)
+        guard limit > 0, storage.count - head > limit else { return }
+        head += 1
+        dropped += 1
+        if head >= limit {  // compact rarely: amortised O(1) per entry
+            storage.removeFirst(head)
+            head = 0
         }
     }
 
     /// Changes the entry with `seq`, if it is still kept.
     mutating func update(seq: Int, _ change: (inout JournalEntry) -> Void) {
         guard let first = entries.first?.seq else { return }
-        let i = seq - first
-        if i >= 0 && i < entries.count { change(&entries[i]) }
+        let i = head + seq - first
+        if i >= head && i < storage.count { change(&storage[i]) }
     }
 
     /// Entries with seq greater than `seq`.
     func after(_ seq: Int) -> [JournalEntry] {
-        guard let first = entries.first else { return [] }
-        let start = max(0, seq - first.seq + 1)
-        return start < entries.count ? Array(entries[start...]) : []
+        guard let first = entries.first?.seq else { return [] }
+        let start = head + max(0, seq - first + 1)
+        return start < storage.count ? Array(storage[start...]) : []
     }
 
     mutating func reset() {
-        entries = []
+        storage = []
+        head = 0
         dropped = 0
     }
 }

@@ -151,6 +151,8 @@ public final class MockNode: Sendable {
                                where predicate: (JournalEntry) -> Bool) -> JournalEntry? {
         let deadline = Date().addingTimeInterval(timeout)
         var scanned = seq
+        journalSignal.enter()
+        defer { journalSignal.leave() }
         while true {
             let generation = journalSignal.generation
             let fresh = journal(after: scanned)
@@ -176,19 +178,27 @@ final class NodeLink: @unchecked Sendable {
     }
 }
 
-/// Wakes threads waiting for new journal entries.
+/// Wakes threads waiting for new journal entries. Costs nothing while no
+/// one waits: a waiter registers before it scans, so a change it could miss
+/// always sees it registered.
 final class JournalSignal: @unchecked Sendable {
     private let condition = NSCondition()
     private var _generation = 0
+    private let waiters = Atomic<Int>(0)
 
     var generation: Int { condition.withLock { _generation } }
 
     func bump() {
+        guard waiters.load(ordering: .sequentiallyConsistent) > 0 else { return }
         condition.withLock {
             _generation += 1
             condition.broadcast()
         }
     }
+
+    /// Brackets a wait: `enter` before the first scan, `leave` after the last.
+    func enter() { waiters.add(1, ordering: .sequentiallyConsistent) }
+    func leave() { waiters.subtract(1, ordering: .sequentiallyConsistent) }
 
     /// Waits until the generation moves past `generation`; false on timeout.
     func wait(past generation: Int, until deadline: Date) -> Bool {

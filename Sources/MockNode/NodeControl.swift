@@ -40,7 +40,7 @@ extension NodeState {
         conferences[key] = conf
         for present in config.participants {
             let p = ParticipantState(
-                uuid: present.uuid ?? UUID().uuidString.lowercased(), displayName: present.displayName,
+                uuid: present.uuid ?? TokenGenerator.uuid(), displayName: present.displayName,
                 role: present.role.tokenRole, conferenceKey: key, receptionKey: nil, dialledAlias: config.alias,
                 simulated: true, callTag: "", vendor: "MockMCU", serviceType: .conference)
             join(p, conf: conf)
@@ -132,7 +132,7 @@ extension MockNode {
         try mutate { s in
             let conf = try s.conference(alias)
             let p = ParticipantState(
-                uuid: uuid ?? UUID().uuidString.lowercased(), displayName: displayName, role: role.tokenRole,
+                uuid: uuid ?? TokenGenerator.uuid(), displayName: displayName, role: role.tokenRole,
                 conferenceKey: conf.key, receptionKey: nil, dialledAlias: conf.config.alias, simulated: true,
                 callTag: "", vendor: "MockMCU", serviceType: .conference)
             s.recordAction("add_participant", participant: p.uuid, alias: conf.config.alias, detail: displayName)

@@ -139,6 +139,26 @@ enum TokenGenerator {
         return base64URL(bytes)
     }
 
+    /// A random (version 4) UUID in lower case, without touching /dev/urandom.
+    static func uuid() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let hi = rng.next() as UInt64, lo = rng.next() as UInt64
+        var bytes: [UInt8] = []
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: hi >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: lo >> UInt64(shift))) }
+        bytes[6] = bytes[6] & 0x0F | 0x40
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, b) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// URL-safe base64 (RFC 4648 §5) without padding.
     static func base64URL(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []

@@ -19,70 +19,43 @@ extension MockNode {
         return withCORS(result, origin: origin)
     }
 
+    /// Handles a client API request under the state lock and journals it,
+    /// applying the first matching fault rule.
     private func handleWithFaults(_ req: HTTPRequest) -> HTTPResult {
-        let fault: FaultRule? = mutate { s in s.takeFault(method: req.method, path: req.path) }
-        guard let fault else { return process(req) }
-        switch fault.action {
-        case .drop:
-            mutate { s in
-                var e = MockNode.requestEntry(req)
-                e.fault = fault.label
+        let entry = MockNode.requestEntry(req)
+        let bodies = DecodedBodies(req)
+        let (result, delayed): (HTTPResult, FaultRule?) = mutate { s in
+            guard let fault = s.takeFault(method: req.method, path: req.path) else {
+                return (s.process(req, bodies: bodies, entry: entry), nil)
+            }
+            var e = entry
+            e.fault = fault.label
+            switch fault.action {
+            case .drop:
                 e.detail = "connection dropped"
                 s.record(e)
-            }
-            return .drop
-        case .status:
-            let status = fault.status ?? 500
-            let response: HTTPResponse
-            if let body = fault.body {
-                response = HTTPResponse(status: status, contentType: "application/json", text: body)
-            } else {
-                response = Reply.json(status, "Fault injected")
-            }
-            mutate { s in
-                var e = MockNode.requestEntry(req)
-                e.fault = fault.label
+                return (.drop, nil)
+            case .status:
+                let status = fault.status ?? 500
+                let response = fault.body.map { HTTPResponse(status: status, contentType: "application/json", text: $0) }
+                    ?? Reply.json(status, "Fault injected")
                 e.status = status
                 e.response = response.bodyText
                 s.record(e)
+                return (.response(response), nil)
+            case .delay:
+                return (.drop, fault)
             }
-            return .response(response)
-        case .delay:
-            let deferred = DeferredResponse()
-            DispatchQueue.global().asyncAfter(deadline: .now() + (fault.delay ?? 0)) { [self] in
-                deferred.fulfil(withCORS(process(req, fault: fault.label),
-                                         origin: configuration.cors ? req.headers["Origin"] : nil))
-            }
-            return .deferred(deferred)
         }
-    }
-
-    /// Handles a client API request under the state lock and journals it.
-    func process(_ req: HTTPRequest, fault: String? = nil) -> HTTPResult {
-        var entry = MockNode.requestEntry(req)
-        entry.fault = fault
-        return mutate { s in
-            let seq = s.record(entry)
-            var note = RequestNote()
-            let result = s.handleClient(req, note: &note)
-            s.journal.update(seq: seq) { e in
-                e.alias = note.alias
-                e.participant = note.participant
-                switch result {
-                case .response(let r):
-                    e.status = r.status
-                    e.response = r.bodyText
-                case .stream:
-                    e.status = 200
-                    e.response = "(event stream)"
-                case .drop:
-                    e.detail = "connection dropped"
-                case .deferred:
-                    e.detail = "answer deferred"
-                }
-            }
-            return result
+        guard let fault = delayed else { return result }
+        let deferred = DeferredResponse()
+        DispatchQueue.global().asyncAfter(deadline: .now() + (fault.delay ?? 0)) { [self] in
+            var e = entry
+            e.fault = fault.label
+            let late = mutate { $0.process(req, bodies: bodies, entry: e) }
+            deferred.fulfil(withCORS(late, origin: configuration.cors ? req.headers["Origin"] : nil))
         }
+        return .deferred(deferred)
     }
 
     static func requestEntry(_ req: HTTPRequest) -> JournalEntry {
@@ -151,9 +124,34 @@ extension MockNode {
 }
 
 extension NodeState {
+    /// Routes a client API request and journals it: the request's entry
+    /// first, then whatever events it caused, then its answer filled in.
+    mutating func process(_ req: HTTPRequest, bodies: DecodedBodies, entry: JournalEntry) -> HTTPResult {
+        let seq = record(entry)
+        var note = RequestNote()
+        let result = handleClient(req, bodies: bodies, note: &note)
+        journal.update(seq: seq) { e in
+            e.alias = note.alias
+            e.participant = note.participant
+            switch result {
+            case .response(let r):
+                e.status = r.status
+                e.response = r.bodyText
+            case .stream:
+                e.status = 200
+                e.response = "(event stream)"
+            case .drop:
+                e.detail = "connection dropped"
+            case .deferred:
+                e.detail = "answer deferred"
+            }
+        }
+        return result
+    }
+
     /// The first fault rule matching the request, counted down.
     mutating func takeFault(method: String, path: String) -> FaultRule? {
-        guard let i = faults.firstIndex(where: { $0.rule.matches(method: method, path: path) }) else { return nil }
+        guard !faults.isEmpty, let i = faults.firstIndex(where: { $0.rule.matches(method: method, path: path) }) else { return nil }
         let rule = faults[i].rule
         if faults[i].remaining > 0 {
             faults[i].remaining -= 1

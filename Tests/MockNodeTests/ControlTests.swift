@@ -213,3 +213,16 @@ final class ControlTests: XCTestCase {
         }
     }
 }
+
+final class JournalLimitTests: XCTestCase {
+    func testLimitKeepsTheNewestEntriesInOrderAndCountsTheDropped() throws {
+        let h = try NodeHarness([ConferenceConfig(alias: "meet")]) { $0.journalLimit = 5 }
+        for _ in 0..<12 { _ = try h.call("GET", "meet", "conference_status", token: "x") }
+        let j = h.node.journal()
+        XCTAssertEqual(j.map(\.seq), [8, 9, 10, 11, 12])
+        XCTAssertEqual(h.node.journalDropped, 7)
+        XCTAssertEqual(h.node.journal(after: 10).map(\.seq), [11, 12])
+        XCTAssertEqual(h.node.journal(after: 2).map(\.seq), [8, 9, 10, 11, 12])
+        XCTAssertTrue(j.allSatisfy { $0.status == 403 }, "entries updated after append keep their answers")
+    }
+}

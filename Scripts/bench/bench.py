@@ -106,37 +106,10 @@ def stop(p):
             p.wait()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--mockmcu", default=os.path.join(ROOT, ".build", "release", "mockmcu"))
-    ap.add_argument("--sseload", required=True)
-    ap.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
-    ap.add_argument("--connections", type=int, default=50)
-    ap.add_argument("--streams", type=int, default=10000)
-    ap.add_argument("--stream-participants", type=int, default=10,
-                    help="participants the streams are spread over (each stream's burst lists them all)")
-    ap.add_argument("--journal-limit", type=int, default=10000)
-    ap.add_argument("--out", default=os.path.join(ROOT, "bench-out", "results.md"))
-    args = ap.parse_args()
-
-    tmp = tempfile.mkdtemp(prefix="mockmcu-bench-")
-    results = {}
-    node = None
+def rates(args, tmp, node_port, body, results):
+    """nginx baseline, then the node's token lifecycle and refresh rates."""
     nginx = None
     try:
-        node_port = free_port()
-        node = subprocess.Popen([args.mockmcu, "serve", "--port", str(node_port), "--log-level", "error",
-                                 "--journal-limit", str(args.journal_limit)],
-                                stdout=subprocess.DEVNULL)
-        wait_port(node_port)
-        for i in range(1024):
-            http(node_port, "PUT", f"/_mock/conferences/bench{i}", {"keepalive_interval": 0})
-        http(node_port, "PUT", "/_mock/conferences/refresh", {})
-        http(node_port, "PUT", "/_mock/conferences/streams", {})
-        sample = http(node_port, "POST", "/api/client/v2/conferences/bench0/request_token",
-                      {"display_name": "bench"})
-        body = json.dumps(sample, separators=(",", ":"))
-
         print(f"[1/4] nginx serving a static {len(body)}-byte JSON file ({args.seconds}s)...", flush=True)
         nginx_port = free_port()
         nginx = start_nginx(tmp, nginx_port, body)
@@ -153,6 +126,48 @@ def main():
         results["refresh"] = wrk(node_port, "/", os.path.join(HERE, "refresh.lua"), args.seconds,
                                  args.connections, 2)
         print(f"      {results['refresh']['rate']:.0f} req/s", flush=True)
+    finally:
+        if nginx:
+            stop(nginx)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--mockmcu", default=os.path.join(ROOT, ".build", "release", "mockmcu"))
+    ap.add_argument("--sseload", required=True)
+    ap.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    ap.add_argument("--connections", type=int, default=50)
+    ap.add_argument("--streams", type=int, default=10000)
+    ap.add_argument("--stream-participants", type=int, default=10,
+                    help="participants the streams are spread over (each stream's burst lists them all)")
+    ap.add_argument("--journal-limit", type=int, default=10000)
+    ap.add_argument("--connection-memory", type=int, default=None, help="passed to mockmcu serve")
+    ap.add_argument("--skip-rates", action="store_true", help="only the stream measurements")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench-out", "results.md"))
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="mockmcu-bench-")
+    results = {}
+    node = None
+    try:
+        node_port = free_port()
+        node = subprocess.Popen([args.mockmcu, "serve", "--port", str(node_port), "--log-level", "error",
+                                 "--journal-limit", str(args.journal_limit)]
+                                + (["--connection-memory", str(args.connection_memory)] if args.connection_memory else []),
+                                stdout=subprocess.DEVNULL)
+        wait_port(node_port)
+        for i in range(1024):
+            http(node_port, "PUT", f"/_mock/conferences/bench{i}", {"keepalive_interval": 0})
+        http(node_port, "PUT", "/_mock/conferences/refresh", {})
+        http(node_port, "PUT", "/_mock/conferences/streams", {})
+        sample = http(node_port, "POST", "/api/client/v2/conferences/bench0/request_token",
+                      {"display_name": "bench"})
+        body = json.dumps(sample, separators=(",", ":"))
+
+        if args.skip_rates:
+            results["nginx"] = results["lifecycle"] = results["refresh"] = {"rate": 1, "non2xx": 0, "p99": "-"}
+        else:
+            rates(args, tmp, node_port, body, results)
 
         print(f"[4/4] {args.streams} idle event streams, then one broadcast...", flush=True)
         paths = []
@@ -181,8 +196,6 @@ def main():
                               "rss_before_kb": before, "rss_after_kb": after,
                               "per_stream_kb": (after - before) / max(1, opened), **broadcast}
     finally:
-        if nginx:
-            stop(nginx)
         if node:
             stop(node)
         shutil.rmtree(tmp, ignore_errors=True)

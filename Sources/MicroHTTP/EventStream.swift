@@ -66,17 +66,24 @@ public final class EventStream: Sendable {
 
     /// Queues bytes for the peer.
     @discardableResult
-    public func send(_ bytes: [UInt8]) -> SendOutcome {
+    public func send(_ bytes: [UInt8]) -> SendOutcome { send(bytes, []) }
+
+    /// Queues `head` then `tail` for the peer, as one write (e.g. a per-stream
+    /// `id:` line before an event body shared by every stream).
+    @discardableResult
+    public func send(_ head: [UInt8], _ tail: [UInt8]) -> SendOutcome {
         state.withLock { s in
             if s.dead || s.closing != nil { return .closed }
             if s.stalled { return .stalled }
-            if s.pending.count - s.offset + bytes.count > maxPendingBytes {
+            let size = head.count + tail.count
+            if s.pending.count - s.offset + size > maxPendingBytes {
                 s.closing = .overflow
                 Self.resumeIfSuspended(&s)
                 return .closed
             }
-            s.pending.append(contentsOf: bytes)
-            s.bytesQueued += bytes.count
+            s.pending.append(contentsOf: head)
+            s.pending.append(contentsOf: tail)
+            s.bytesQueued += size
             Self.resumeIfSuspended(&s)
             return .queued
         }

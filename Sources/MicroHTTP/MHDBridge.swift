@@ -76,7 +76,7 @@ private func queue(_ stream: EventStream, headers: HTTPHeaders, on connection: O
     let handle = ConnectionHandle(raw: connection)
     stream.attach(handle)
     let retained = Unmanaged.passRetained(stream)
-    guard let response = MHD_create_response_from_callback(MMCU_SIZE_UNKNOWN, 2048, streamReader,
+    guard let response = MHD_create_response_from_callback(MMCU_SIZE_UNKNOWN, 256, streamReader,
                                                            retained.toOpaque(), streamFreed) else {
         retained.release()
         stream.markFreed()

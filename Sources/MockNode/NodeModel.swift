@@ -5,8 +5,8 @@ import PexipWire
 /// A participant the node knows. Guarded by the node's state lock.
 final class ParticipantState: @unchecked Sendable {
     let uuid: String
-    var displayName: String
-    var role: TokenRole
+    var displayName: String { didSet { cachedJSON = nil } }
+    var role: TokenRole { didSet { cachedJSON = nil } }
     /// Key (lowercased alias) of the conference the participant is in.
     let conferenceKey: String
     /// Key of the Virtual Reception it came through, if any.
@@ -18,12 +18,12 @@ final class ParticipantState: @unchecked Sendable {
     let callTag: String
     let vendor: String
     let startTime: Double
-    var serviceType: ServiceType
-    var isMuted = false
-    var isClientMuted = false
-    var isVideoMuted = false
-    var spotlight: Double = 0
-    var buzzTime: Double = 0
+    var serviceType: ServiceType { didSet { cachedJSON = nil } }
+    var isMuted = false { didSet { cachedJSON = nil } }
+    var isClientMuted = false { didSet { cachedJSON = nil } }
+    var isVideoMuted = false { didSet { cachedJSON = nil } }
+    var spotlight: Double = 0 { didSet { cachedJSON = nil } }
+    var buzzTime: Double = 0 { didSet { cachedJSON = nil } }
     var currentToken: String?
     /// Node-clock time of the last issue or refresh.
     var tokenIssuedAt: Double = 0
@@ -32,6 +32,16 @@ final class ParticipantState: @unchecked Sendable {
     var streams: [Int: StreamSlot] = [:]
     /// Every token issued to this participant, oldest first.
     var tokens: [String] = []
+    /// `wireObject` as JSON, shared by every event that carries it until a field changes.
+    private var cachedJSON: String?
+
+    /// The participant object as JSON text (encoded once per change).
+    var wireJSON: String {
+        if let cachedJSON { return cachedJSON }
+        let text = WireJSON.text(wireObject)
+        cachedJSON = text
+        return text
+    }
 
     init(uuid: String, displayName: String, role: TokenRole, conferenceKey: String, receptionKey: String?,
          dialledAlias: String, simulated: Bool, callTag: String, vendor: String, serviceType: ServiceType) {
@@ -157,6 +167,13 @@ enum TokenGenerator {
             out.append(hex[Int(b & 15)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Standard base64 with padding (event ids).
+    static func base64(_ bytes: [UInt8]) -> String {
+        var s = Array(base64URL(bytes).utf8).map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }
+        while s.count % 4 != 0 { s.append(UInt8(ascii: "=")) }
+        return String(decoding: s, as: UTF8.self)
     }
 
     /// URL-safe base64 (RFC 4648 §5) without padding.

@@ -73,28 +73,25 @@ struct NodeState {
     /// Writes one event to every open stream of `p`, journaling each write.
     mutating func deliver(to p: ParticipantState, event: String, data: String) {
         guard !p.simulated else { return }
-        let useIDs = conference(of: p)?.config.eventIDs ?? true
+        var e = JournalEntry(kind: .event)
+        e.participant = p.uuid
+        e.event = event
+        e.data = data
         if p.streams.isEmpty {
-            var e = JournalEntry(kind: .event)
-            e.participant = p.uuid
-            e.event = event
-            e.data = data
             e.delivered = false
             record(e)
             return
         }
+        let useIDs = conference(of: p)?.config.eventIDs ?? true
+        let body = Array(SSEEncoder.encode(event: event, data: data).utf8)
         for key in p.streams.keys.sorted() {
             guard var slot = p.streams[key] else { continue }
             slot.seq += 1
             p.streams[key] = slot
-            let id = useIDs ? Data("\(slot.number)_\(slot.seq)".utf8).base64EncodedString() : nil
-            let outcome = slot.stream.send(SSEEncoder.encode(event: event, data: data, id: id))
-            var e = JournalEntry(kind: .event)
-            e.participant = p.uuid
+            let id = useIDs ? TokenGenerator.base64(Array("\(slot.number)_\(slot.seq)".utf8)) : nil
+            let outcome = slot.stream.send(id.map { Array(SSEEncoder.idLine($0).utf8) } ?? [], body)
             e.stream = slot.number
-            e.event = event
             e.id = id
-            e.data = data
             e.delivered = outcome == .queued
             record(e)
         }
@@ -119,7 +116,7 @@ struct NodeState {
 
     mutating func announceUpdate(_ p: ParticipantState) {
         guard let conf = conference(of: p) else { return }
-        broadcast(conf, event: EventName.participantUpdate, data: WireJSON.text(p.wireObject))
+        broadcast(conf, event: EventName.participantUpdate, data: p.wireJSON)
     }
 
     mutating func announceStatus(_ conf: ConferenceState) {
@@ -136,7 +133,7 @@ struct NodeState {
                 deliver(to: p, event: name, data: "null")
             case EventName.participantCreate:
                 for member in members(conf) {
-                    deliver(to: p, event: name, data: WireJSON.text(member.wireObject))
+                    deliver(to: p, event: name, data: member.wireJSON)
                 }
             case EventName.stage:
                 deliver(to: p, event: name, data: stageJSON(conf))
@@ -162,7 +159,7 @@ struct NodeState {
             conf.status.started = true
         }
         if conf.status.guestsMuted && p.role == .guest { p.isMuted = true }
-        broadcast(conf, except: p.uuid, event: EventName.participantCreate, data: WireJSON.text(p.wireObject))
+        broadcast(conf, except: p.uuid, event: EventName.participantCreate, data: p.wireJSON)
         let present = members(conf)
         broadcast(conf, except: p.uuid, event: EventName.stage, data: Self.stageJSON(present))
     }

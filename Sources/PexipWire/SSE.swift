@@ -35,6 +35,9 @@ public enum SSEEncoder {
         return out
     }
 
+    /// The `id:` line alone, to put before a shared `encode(event:data:)` body.
+    public static func idLine(_ id: String) -> String { "id: \(id)\n" }
+
     /// A comment line (ignored by parsers; used as a heartbeat).
     public static func comment(_ text: String) -> String { ": \(text)\n\n" }
 }

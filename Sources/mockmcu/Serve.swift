@@ -42,6 +42,10 @@ struct Serve: ParsableCommand {
     @Option(help: "Journal entries kept (0 = all); GET /_mock/journal reads them.")
     var journalLimit = 100_000
 
+    @Option(help: ArgumentHelp("Bytes libmicrohttpd may use per connection (headers and buffers).",
+                               discussion: "6144 holds request headers up to about 2.5 KB; larger headers get 431 Request Header Fields Too Large (raise this if a browser sends big cookies). Lower saves memory with many event streams."))
+    var connectionMemory = 6144
+
     @Flag(help: "Freeze token time; move it with POST /_mock/clock/advance {\"seconds\": N}.")
     var manualClock = false
 
@@ -68,6 +72,7 @@ struct Serve: ParsableCommand {
         var config = MockNode.Configuration(conferences: conferences)
         config.http.host = host
         config.http.port = port
+        config.http.connectionMemoryLimit = connectionMemory
         config.journalLimit = journalLimit
         config.logger = Logger(label: "mockmcu")
         if manualClock { config.clock = ManualClock() }

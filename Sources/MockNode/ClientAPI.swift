@@ -8,41 +8,66 @@ struct RequestNote {
     var participant: String?
 }
 
+/// A client API answer whose JSON body is encoded after the state lock is
+/// released.
+enum NodeReply {
+    case result(HTTPResult)
+    case json(status: Int, body: any WireEncodable & Sendable, headers: HTTPHeaders)
+
+    /// The answer as the server sends it.
+    func encoded() -> HTTPResult {
+        switch self {
+        case .result(let r): return r
+        case .json(let status, let body, var headers):
+            headers.set("Content-Type", "application/json")
+            var w = JSONWriter()
+            body.write(to: &w)
+            return .response(HTTPResponse(status: status, headers: headers, body: w.bytes))
+        }
+    }
+}
+
 /// Answers in the client API's envelope.
 enum Reply {
+    /// An envelope answer, encoded later.
+    static func lazy<T: Codable & Sendable & WireEncodable>(_ status: Int, _ result: T, word: String = "success",
+                                                            headers: HTTPHeaders = HTTPHeaders()) -> NodeReply {
+        .json(status: status, body: Envelope(status: word, result: result), headers: headers)
+    }
+
     static func json<T: Codable & Sendable>(_ status: Int, _ result: T, word: String = "success") -> HTTPResponse {
         var headers = HTTPHeaders()
         headers.set("Content-Type", "application/json")
         return HTTPResponse(status: status, headers: headers, body: WireJSON.bytes(Envelope(status: word, result: result)))
     }
 
-    static func ok<T: Codable & Sendable>(_ result: T) -> HTTPResult { .response(json(200, result)) }
+    static func ok<T: Codable & Sendable & WireEncodable>(_ result: T) -> NodeReply { lazy(200, result) }
 
-    static func error(_ status: Int, _ message: String, _ conf: ConferenceConfig?) -> HTTPResult {
-        .response(json(status, message, word: conf?.errorStatusWord ?? "success"))
+    static func error(_ status: Int, _ message: String, _ conf: ConferenceConfig?) -> NodeReply {
+        lazy(status, message, word: conf?.errorStatusWord ?? "success")
     }
 
-    static func invalidToken(_ conf: ConferenceConfig?) -> HTTPResult { error(403, WireMessage.invalidToken, conf) }
-    static func notFound(_ conf: ConferenceConfig?) -> HTTPResult { error(404, WireMessage.conferenceNotFound, conf) }
+    static func invalidToken(_ conf: ConferenceConfig?) -> NodeReply { error(403, WireMessage.invalidToken, conf) }
+    static func notFound(_ conf: ConferenceConfig?) -> NodeReply { error(404, WireMessage.conferenceNotFound, conf) }
 }
 
 extension NodeState {
     /// Routes a request under `/api/client/v2/`.
-    mutating func handleClient(_ req: HTTPRequest, bodies: DecodedBodies, note: inout RequestNote) -> HTTPResult {
+    mutating func handleClient(_ req: HTTPRequest, bodies: DecodedBodies, note: inout RequestNote) -> NodeReply {
         if req.path == APIPath.status || req.path == APIPath.status + "/" {
             guard req.method == "GET" else { return methodNotAllowed("GET", nil) }
-            return maintenance ? .response(Reply.json(503, "Maintenance mode")) : Reply.ok(true)
+            return maintenance ? Reply.lazy(503, "Maintenance mode") : Reply.ok(true)
         }
         guard let (alias, request) = APIPath.parse(req.path) else {
-            return .response(HTTPResponse(status: 404, contentType: "text/html",
-                                          text: "<html><body><h1>404 Not Found</h1></body></html>\n"))
+            return .result(.response(HTTPResponse(status: 404, contentType: "text/html",
+                                                  text: "<html><body><h1>404 Not Found</h1></body></html>\n")))
         }
         note.alias = alias
         guard let conf = conferences[alias.lowercased()] else { return Reply.notFound(nil) }
         let c = conf.config
         if request == "request_token" {
             guard req.method == "POST" else { return methodNotAllowed("POST", c) }
-            return requestToken(req, body: bodies.token, conf: conf, dialled: alias, note: &note)
+            return requestToken(req, bodies: bodies, conf: conf, dialled: alias, note: &note)
         }
         guard let route = ClientRoute(request) else { return Reply.error(404, WireMessage.unknownRequest, c) }
         guard req.method == route.method else { return methodNotAllowed(route.method, c) }
@@ -63,19 +88,19 @@ extension NodeState {
         return perform(route, req, bodies: bodies, p: p, conf: home)
     }
 
-    func methodNotAllowed(_ allowed: String, _ conf: ConferenceConfig?) -> HTTPResult {
-        var r = Reply.json(405, "Method not allowed", word: conf?.errorStatusWord ?? "success")
-        r.headers.set("Allow", allowed)
-        return .response(r)
+    func methodNotAllowed(_ allowed: String, _ conf: ConferenceConfig?) -> NodeReply {
+        var headers = HTTPHeaders()
+        headers.set("Allow", allowed)
+        return Reply.lazy(405, "Method not allowed", word: conf?.errorStatusWord ?? "success", headers: headers)
     }
 
     // MARK: - request_token
 
-    private mutating func requestToken(_ req: HTTPRequest, body decoded: Result<RequestTokenRequest, BodyProblem>?,
+    private mutating func requestToken(_ req: HTTPRequest, bodies: DecodedBodies,
                                        conf dialledConf: ConferenceState, dialled: String,
-                                       note: inout RequestNote) -> HTTPResult {
+                                       note: inout RequestNote) -> NodeReply {
         let body: RequestTokenRequest
-        switch decoded ?? DecodedBodies.decode(RequestTokenRequest.self, req.body) {
+        switch bodies.token ?? DecodedBodies.decode(RequestTokenRequest.self, req.body) {
         case .success(let b): body = b
         case .failure(let problem): return Reply.error(400, problem.message, dialledConf.config)
         }
@@ -83,7 +108,7 @@ extension NodeState {
         var receptionKey: String?
         if dialledConf.config.type == .reception {
             guard let ext = body.conferenceExtension?.trimmingCharacters(in: .whitespaces), !ext.isEmpty else {
-                return .response(Reply.json(403, ExtensionChallenge(type: dialledConf.config.extensionType)))
+                return Reply.lazy(403, ExtensionChallenge(type: dialledConf.config.extensionType))
             }
             let allowed = dialledConf.config.targets.map { $0.lowercased() }
             guard let target = conferences[ext.lowercased()], target.config.type != .reception,
@@ -104,19 +129,19 @@ extension NodeState {
         } else {
             switch decideRole(c, pinHeader: req.headers["pin"]) {
             case .role(let r): role = r
-            case .challenge(let challenge): return .response(Reply.json(403, challenge))
+            case .challenge(let challenge): return Reply.lazy(403, challenge)
             case .invalidPIN: return Reply.error(403, WireMessage.invalidPIN, c)
             }
         }
         let serviceType: ServiceType = conf.status.locked && role == .guest ? .waitingRoom
             : c.type == .lecture ? .lecture : .conference
         let p = ParticipantState(
-            uuid: TokenGenerator.uuid(), displayName: body.displayName ?? "", role: role,
+            uuid: bodies.freshUUID ?? TokenGenerator.uuid(), displayName: body.displayName ?? "", role: role,
             conferenceKey: conf.key, receptionKey: receptionKey, dialledAlias: dialled, simulated: false,
             callTag: body.callTag ?? "", vendor: req.headers["User-Agent"] ?? "", serviceType: serviceType)
         note.participant = p.uuid
         join(p, conf: conf)
-        let token = issueToken(for: p, lifetime: c.expires)
+        let token = issueToken(for: p, lifetime: c.expires, token: bodies.freshToken)
         var result = RequestTokenResult(token: token, expires: String(c.expires), participantUUID: p.uuid,
                                         displayName: p.displayName, role: role)
         result.serviceType = serviceType
@@ -184,17 +209,24 @@ struct BodyProblem: Error {
     let message: String
 }
 
-/// Request bodies decoded before the state lock is taken, so that JSON
-/// parsing never holds up other requests. Chosen by the request name.
+/// Work done before the state lock is taken, so that it never holds up
+/// other requests: request bodies decoded (chosen by the request name), and
+/// the random token and uuid a request may need drawn.
 struct DecodedBodies: Sendable {
     var token: Result<RequestTokenRequest, BodyProblem>?
     var message: Result<MessageRequest, BodyProblem>?
     var role: Result<RoleRequest, BodyProblem>?
+    var freshToken: String?
+    var freshUUID: String?
 
     init(_ req: HTTPRequest) {
         guard req.method == "POST" else { return }
         let path = req.path
-        if path.hasSuffix("/request_token") {
+        if path.hasSuffix("/refresh_token") {
+            freshToken = TokenGenerator.make()
+        } else if path.hasSuffix("/request_token") {
+            freshToken = TokenGenerator.make()
+            freshUUID = TokenGenerator.uuid()
             token = Self.decode(RequestTokenRequest.self, req.body)
         } else if path.hasSuffix("/message") {
             message = Self.decode(MessageRequest.self, req.body)

@@ -69,7 +69,7 @@ struct ClientRoute {
 extension NodeState {
     /// Performs a tokened request for participant `p` of `conf`.
     mutating func perform(_ route: ClientRoute, _ req: HTTPRequest, bodies: DecodedBodies, p: ParticipantState,
-                          conf: ConferenceState) -> HTTPResult {
+                          conf: ConferenceState) -> NodeReply {
         let c = conf.config
         if p.role == .guest && route.isHostOnly(caller: p.uuid) {
             return Reply.error(403, WireMessage.permissionDenied, c)
@@ -80,7 +80,7 @@ extension NodeState {
                 tokens[used]?.state = .revoked
             }
             p.refreshCount += 1
-            let token = issueToken(for: p, lifetime: c.expires)
+            let token = issueToken(for: p, lifetime: c.expires, token: bodies.freshToken)
             return Reply.ok(RefreshTokenResult(token: token, expires: String(c.expires), role: p.role))
         case .releaseToken:
             setTokens(of: p, to: .released)
@@ -88,7 +88,7 @@ extension NodeState {
             leave(p)
             return Reply.ok(true)
         case .events:
-            return .stream(openStream(for: p, conf: conf), headers: HTTPHeaders())
+            return .result(.stream(openStream(for: p, conf: conf), headers: HTTPHeaders()))
         case .participants:
             return Reply.ok(members(conf).map(\.wireObject))
         case .conferenceStatus:
@@ -143,7 +143,7 @@ extension NodeState {
             }
             return Reply.ok(true)
         case .theme:
-            return .response(HTTPResponse(status: 204))
+            return .result(.response(HTTPResponse(status: 204)))
         case .dial:
             return Reply.error(501, "Not supported by MockMCU", c)
         case .participant(let targetID, let action):
@@ -156,7 +156,7 @@ extension NodeState {
 
     private mutating func perform(_ action: ClientRoute.ParticipantAction, on target: ParticipantState,
                                   by p: ParticipantState, conf: ConferenceState, _ req: HTTPRequest,
-                                  bodies: DecodedBodies) -> HTTPResult {
+                                  bodies: DecodedBodies) -> NodeReply {
         let c = conf.config
         let now = Date().timeIntervalSince1970
         switch action {

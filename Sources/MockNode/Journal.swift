@@ -1,3 +1,4 @@
+import Foundation
 import PexipWire
 
 /// One thing the node saw or did, in the order it happened. Serialised with
@@ -133,4 +134,32 @@ struct Journal {
         head = 0
         dropped = 0
     }
+}
+
+/// The journal behind its own lock. Entries are appended while the node's
+/// state lock is held (so their order is the order of state changes); an
+/// answer is filled in, and readers read, under this lock alone, so that
+/// encoding answers and reading the journal never hold up the node.
+final class JournalStore: @unchecked Sendable {
+    private let lock = NSLock()
+    private var journal: Journal
+
+    init(limit: Int) { journal = Journal(limit: limit) }
+
+    /// Appends and returns the entry's seq.
+    func append(_ entry: JournalEntry) -> Int {
+        lock.withLock {
+            journal.append(entry)
+            return journal.nextSeq - 1
+        }
+    }
+
+    func update(seq: Int, _ change: (inout JournalEntry) -> Void) {
+        lock.withLock { journal.update(seq: seq, change) }
+    }
+
+    func after(_ seq: Int) -> [JournalEntry] { lock.withLock { journal.after(seq) } }
+    var head: Int { lock.withLock { journal.nextSeq - 1 } }
+    var dropped: Int { lock.withLock { journal.dropped } }
+    func reset() { lock.withLock { journal.reset() } }
 }

@@ -35,9 +35,10 @@ public final class MockNode: Sendable {
     public let configuration: Configuration
     let state: StateLock<NodeState>
     private let server = Mutex<HTTPServer?>(nil)
-    private let journalSignal = JournalSignal()
+    let journalSignal = JournalSignal()
     private let link: NodeLink
     let closeQueue = DispatchQueue(label: "MockNode.streams")
+    let journal: JournalStore
 
     /// Makes a node; throws if a conference is invalid or an alias repeats.
     public init(_ configuration: Configuration) throws {
@@ -52,6 +53,7 @@ public final class MockNode: Sendable {
                 closeQueue.async { link.node?.mutate { $0.streamClosed(participant: uuid, stream: stream, reason: reason) } }
             })
         var initial = NodeState(clock: configuration.clock, journalLimit: configuration.journalLimit, hooks: hooks)
+        journal = initial.journal
         MockNode.install(configuration.conferences, into: &initial)
         state = StateLock(initial)
         link.node = self
@@ -140,11 +142,11 @@ public final class MockNode: Sendable {
 
     /// Journal entries with seq > `after`, oldest first.
     public func journal(after seq: Int = 0) -> [JournalEntry] {
-        state.withLock { $0.journal.after(seq) }
+        journal.after(seq)
     }
 
     /// Entries the journal dropped because of `journalLimit`.
-    public var journalDropped: Int { state.withLock { $0.journal.dropped } }
+    public var journalDropped: Int { journal.dropped }
 
     /// Waits until an entry after `after` satisfies `predicate`, or `timeout` seconds pass.
     public func waitForJournal(after seq: Int = 0, timeout: Double = 10,
@@ -165,7 +167,7 @@ public final class MockNode: Sendable {
     }
 
     /// The seq of the newest journal entry (0 if none).
-    public var journalHead: Int { state.withLock { $0.journal.nextSeq - 1 } }
+    public var journalHead: Int { journal.head }
 }
 
 /// Lets timers and stream callbacks reach the node without keeping it alive.

@@ -21,7 +21,7 @@ struct NodeState {
     var tokens: [String: TokenRecord] = [:]
     var oneTime: [String: OneTimeToken] = [:]
     var faults: [FaultSlot] = []
-    var journal: Journal
+    let journal: JournalStore
     var maintenance = false
     var streamCounter = 0
     /// Open streams by EventStream id: whose, and their node-wide number.
@@ -33,7 +33,7 @@ struct NodeState {
         self.clockStart = clock.now()
         self.wallStart = NodeState.wallNow()
         self.hooks = hooks
-        self.journal = Journal(limit: journalLimit)
+        self.journal = JournalStore(limit: journalLimit)
     }
 
     static func wallNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -46,8 +46,7 @@ struct NodeState {
         var e = entry
         e.t = (clock.now() - clockStart).rounded(toPlaces: 6)
         e.wall = (NodeState.wallNow() - wallStart).rounded(toPlaces: 6)
-        journal.append(e)
-        return journal.nextSeq - 1
+        return journal.append(e)
     }
 
     mutating func recordAction(_ action: String, participant: String? = nil, alias: String? = nil,
@@ -200,8 +199,8 @@ struct NodeState {
     }
 
     /// Issues a fresh token for `p` and (re)arms its expiry.
-    mutating func issueToken(for p: ParticipantState, lifetime: Int) -> String {
-        let token = TokenGenerator.make()
+    mutating func issueToken(for p: ParticipantState, lifetime: Int, token fresh: String? = nil) -> String {
+        let token = fresh ?? TokenGenerator.make()
         let now = clock.now()
         tokens[token] = TokenRecord(participantUUID: p.uuid, expiresAt: now + Double(lifetime), state: .active)
         p.currentToken = token

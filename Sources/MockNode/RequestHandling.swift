@@ -24,9 +24,9 @@ extension MockNode {
     private func handleWithFaults(_ req: HTTPRequest) -> HTTPResult {
         let entry = MockNode.requestEntry(req)
         let bodies = DecodedBodies(req)
-        let (result, delayed): (HTTPResult, FaultRule?) = mutate { s in
+        let (outcome, delayed): (FaultOutcome, FaultRule?) = mutate { s in
             guard let fault = s.takeFault(method: req.method, path: req.path) else {
-                return (s.process(req, bodies: bodies, entry: entry), nil)
+                return (.pending(s.process(req, bodies: bodies, entry: entry)), nil)
             }
             var e = entry
             e.fault = fault.label
@@ -34,7 +34,7 @@ extension MockNode {
             case .drop:
                 e.detail = "connection dropped"
                 s.record(e)
-                return (.drop, nil)
+                return (.done(.drop), nil)
             case .status:
                 let status = fault.status ?? 500
                 let response = fault.body.map { HTTPResponse(status: status, contentType: "application/json", text: $0) }
@@ -42,20 +42,33 @@ extension MockNode {
                 e.status = status
                 e.response = response.bodyText
                 s.record(e)
-                return (.response(response), nil)
+                return (.done(.response(response)), nil)
             case .delay:
-                return (.drop, fault)
+                return (.done(.drop), fault)
             }
         }
-        guard let fault = delayed else { return result }
+        guard let fault = delayed else {
+            switch outcome {
+            case .done(let result): return result
+            case .pending(let answer):
+                defer { journalSignal.bump() }
+                return answer.finish(journal)
+            }
+        }
         let deferred = DeferredResponse()
         DispatchQueue.global().asyncAfter(deadline: .now() + (fault.delay ?? 0)) { [self] in
             var e = entry
             e.fault = fault.label
-            let late = mutate { $0.process(req, bodies: bodies, entry: e) }
+            let late = mutate { $0.process(req, bodies: bodies, entry: e) }.finish(journal)
+            journalSignal.bump()
             deferred.fulfil(withCORS(late, origin: configuration.cors ? req.headers["Origin"] : nil))
         }
         return .deferred(deferred)
+    }
+
+    private enum FaultOutcome {
+        case done(HTTPResult)
+        case pending(PendingAnswer)
     }
 
     static func requestEntry(_ req: HTTPRequest) -> JournalEntry {
@@ -123,13 +136,15 @@ extension MockNode {
     }
 }
 
-extension NodeState {
-    /// Routes a client API request and journals it: the request's entry
-    /// first, then whatever events it caused, then its answer filled in.
-    mutating func process(_ req: HTTPRequest, bodies: DecodedBodies, entry: JournalEntry) -> HTTPResult {
-        let seq = record(entry)
-        var note = RequestNote()
-        let result = handleClient(req, bodies: bodies, note: &note)
+/// A routed request whose answer is still to be encoded and journaled.
+struct PendingAnswer {
+    let seq: Int
+    let note: RequestNote
+    let reply: NodeReply
+
+    /// Encodes the answer and fills in the request's journal entry.
+    func finish(_ journal: JournalStore) -> HTTPResult {
+        let result = reply.encoded()
         journal.update(seq: seq) { e in
             e.alias = note.alias
             e.participant = note.participant
@@ -147,6 +162,18 @@ extension NodeState {
             }
         }
         return result
+    }
+}
+
+extension NodeState {
+    /// Routes a client API request and journals it (the request's entry
+    /// before whatever events it caused). The answer is encoded by `finish`,
+    /// after the state lock is released.
+    mutating func process(_ req: HTTPRequest, bodies: DecodedBodies, entry: JournalEntry) -> PendingAnswer {
+        let seq = record(entry)
+        var note = RequestNote()
+        let reply = handleClient(req, bodies: bodies, note: &note)
+        return PendingAnswer(seq: seq, note: note, reply: reply)
     }
 
     /// The first fault rule matching the request, counted down.

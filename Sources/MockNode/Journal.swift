@@ -18,6 +18,29 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         case action
     }
 
+    /// A header field or query argument, serialised as `[name, value]`.
+    public struct Field: Codable, Sendable, Equatable {
+        public var name: String
+        public var value: String
+
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+
+        public init(from decoder: Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            name = try c.decode(String.self)
+            value = try c.decode(String.self)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.unkeyedContainer()
+            try c.encode(name)
+            try c.encode(value)
+        }
+    }
+
     /// Position in the journal, from 1, without gaps.
     public var seq: Int
     public var kind: Kind
@@ -29,8 +52,8 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     // request
     public var method: String?
     public var path: String?
-    public var query: [[String]]?
-    public var headers: [[String]]?
+    public var query: [Field]?
+    public var headers: [Field]?
     public var body: String?
     public var status: Int?
     public var response: String?
@@ -65,12 +88,12 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// The value of request header `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         let wanted = name.lowercased()
-        return headers?.first { $0.first?.lowercased() == wanted }?.last
+        return headers?.first { $0.name.lowercased() == wanted }?.value
     }
 
     /// The value of query argument `name`.
     public func queryValue(_ name: String) -> String? {
-        query?.first { $0.first == name }?.last
+        query?.first { $0.name == name }?.value
     }
 
     /// The token the request carried, from the `token` header or `?token=`.

@@ -134,28 +134,46 @@ struct FaultSlot {
     var remaining: Int  // -1 = unlimited
 }
 
+/// Cryptographically random bytes from the kernel, drawn 4 KiB at a time
+/// (`SystemRandomNumberGenerator` makes a system call per 8 bytes, which
+/// showed as the node's most frequent system call).
+final class RandomPool: @unchecked Sendable {
+    static let shared = RandomPool()
+
+    private let lock = NSLock()
+    private var buffer: [UInt8] = []
+    private var offset = 0
+    private let source = FileHandle(forReadingAtPath: "/dev/urandom")
+
+    func bytes(_ count: Int) -> [UInt8] {
+        lock.withLock {
+            if buffer.count - offset < count {
+                buffer = refill()
+                offset = 0
+            }
+            defer { offset += count }
+            return Array(buffer[offset..<offset + count])
+        }
+    }
+
+    private func refill() -> [UInt8] {
+        if let source, let data = try? source.read(upToCount: 4096), data.count == 4096 {
+            return Array(data)
+        }
+        var rng = SystemRandomNumberGenerator()
+        return (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    }
+}
+
 /// Generates tokens: 256 random bits, URL-safe base64 without padding.
 enum TokenGenerator {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    static func make() -> String {
-        var rng = SystemRandomNumberGenerator()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(33)
-        for _ in 0..<4 {
-            let word = rng.next() as UInt64
-            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
-        return base64URL(bytes)
-    }
+    static func make() -> String { base64URL(RandomPool.shared.bytes(32)) }
 
-    /// A random (version 4) UUID in lower case, without touching /dev/urandom.
+    /// A random (version 4) UUID in lower case.
     static func uuid() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let hi = rng.next() as UInt64, lo = rng.next() as UInt64
-        var bytes: [UInt8] = []
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: hi >> UInt64(shift))) }
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: lo >> UInt64(shift))) }
+        var bytes = RandomPool.shared.bytes(16)
         bytes[6] = bytes[6] & 0x0F | 0x40
         bytes[8] = bytes[8] & 0x3F | 0x80
         let hex = Array("0123456789abcdef".utf8)

@@ -75,8 +75,8 @@ extension MockNode {
         var e = JournalEntry(kind: .request)
         e.method = req.method
         e.path = req.path
-        e.query = req.query.isEmpty ? nil : req.query.map { [$0.name, $0.value] }
-        e.headers = req.headers.fields.map { [$0.name, $0.value] }
+        e.query = req.query.isEmpty ? nil : req.query.map { JournalEntry.Field($0.name, $0.value) }
+        e.headers = req.headers.fields.map { JournalEntry.Field($0.name, $0.value) }
         e.body = req.body.isEmpty ? nil : req.bodyText
         e.remote = req.remoteAddress
         return e

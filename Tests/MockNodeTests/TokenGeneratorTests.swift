@@ -1,0 +1,35 @@
+import Foundation
+import XCTest
+@testable import MockNode
+
+final class TokenGeneratorTests: XCTestCase {
+    func testTokensAreURLSafeDistinctAndCarry256Bits() {
+        let tokens = (0..<2000).map { _ in TokenGenerator.make() }
+        XCTAssertEqual(Set(tokens).count, tokens.count)
+        for t in tokens.prefix(50) {
+            XCTAssertEqual(t.count, 43, "32 bytes in unpadded base64")
+            XCTAssertTrue(t.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }, t)
+        }
+        // Across many tokens every base64 symbol turns up: the bits are not stuck.
+        XCTAssertEqual(Set(tokens.joined()).count, 64)
+    }
+
+    func testUUIDsAreVersion4() {
+        let ids = (0..<500).map { _ in TokenGenerator.uuid() }
+        XCTAssertEqual(Set(ids).count, ids.count)
+        for id in ids.prefix(20) {
+            XCTAssertNotNil(UUID(uuidString: id), id)
+            XCTAssertEqual(id, id.lowercased())
+            let chars = Array(id)
+            XCTAssertEqual(chars[14], "4")
+            XCTAssertTrue("89ab".contains(chars[19]), id)
+        }
+    }
+
+    func testBase64MatchesFoundation() {
+        for n in 0..<20 {
+            let bytes = RandomPool.shared.bytes(n)
+            XCTAssertEqual(TokenGenerator.base64(bytes), Data(bytes).base64EncodedString())
+        }
+    }
+}

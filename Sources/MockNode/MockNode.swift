@@ -166,6 +166,9 @@ public final class MockNode: Sendable {
         }
     }
 
+    /// Tokens the node still remembers (for tests of its bookkeeping).
+    var tokenTableSize: Int { state.withLock { $0.tokens.count } }
+
     /// The seq of the newest journal entry (0 if none).
     public var journalHead: Int { journal.head }
 }

@@ -245,6 +245,7 @@ extension MockNode {
             let p = try s.participant(uuid)
             let target = try s.conference(alias)
             let token = TokenGenerator.make()
+            if s.oneTime.count >= 1024 { s.oneTime = s.oneTime.filter { $0.value.expiresAt > s.clock.now() } }
             s.oneTime[token] = OneTimeToken(conferenceKey: target.key, role: role ?? p.role,
                                             expiresAt: s.clock.now() + 60)
             s.recordAction("refer", participant: uuid, alias: target.config.alias)

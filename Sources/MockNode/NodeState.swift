@@ -26,7 +26,9 @@ struct NodeState {
     var streamCounter = 0
     /// Open streams by EventStream id: whose, and their node-wide number.
     var openStreams: [Int: (participant: String, number: Int)] = [:]
-    var tokensAfterSweep = 0
+    /// Issued tokens in issue order, one queue per lifetime, so that each
+    /// queue is also in expiry order and old tokens are forgotten in O(1).
+    var expiryQueues: [Int: TokenQueue] = [:]
 
     init(clock: NodeClock, journalLimit: Int, hooks: NodeHooks) {
         self.clock = clock
@@ -207,7 +209,9 @@ struct NodeState {
         p.tokens.append(token)
         p.tokenIssuedAt = now
         armExpiry(p, lifetime: lifetime)
-        if tokens.count > 2 * tokensAfterSweep + 4096 { sweepTokens() }
+        expiryQueues[lifetime, default: TokenQueue()].push(token, expiresAt: now + Double(lifetime))
+        forgetExpiredTokens(lifetime: lifetime, now: now)
+        if p.tokens.count > 64 { p.tokens = p.tokens.filter { tokens[$0] != nil } }
         return token
     }
 
@@ -223,14 +227,13 @@ struct NodeState {
     }
 
     /// Forgets tokens long past their expiry (they would answer 403 either way).
-    /// Runs when the token table has doubled since the last sweep, so its cost is amortised.
-    mutating func sweepTokens() {
-        let cutoff = clock.now() - 600
-        tokens = tokens.filter { $0.value.expiresAt > cutoff }
-        tokensAfterSweep = tokens.count
-        oneTime = oneTime.filter { $0.value.expiresAt > clock.now() }
-        for p in participants.values where p.tokens.count > 64 {
-            p.tokens = p.tokens.filter { tokens[$0] != nil }
+    /// Forgets a few tokens of this lifetime that expired over a minute ago
+    /// (they answer 403 either way); a few per issue keeps the table small
+    /// without ever pausing for a sweep.
+    mutating func forgetExpiredTokens(lifetime: Int, now: Double) {
+        for _ in 0..<4 {
+            guard let token = expiryQueues[lifetime]?.popExpired(before: now - 60) else { return }
+            tokens.removeValue(forKey: token)
         }
     }
 
@@ -274,5 +277,26 @@ extension Double {
     func rounded(toPlaces places: Int) -> Double {
         let m = pow(10, Double(places))
         return (self * m).rounded() / m
+    }
+}
+
+/// Tokens in the order they were issued (all with one lifetime, so also in
+/// the order they expire).
+struct TokenQueue {
+    private var items: [(expiresAt: Double, token: String)] = []
+    private var head = 0
+
+    mutating func push(_ token: String, expiresAt: Double) { items.append((expiresAt, token)) }
+
+    /// The oldest token if it expired before `cutoff`.
+    mutating func popExpired(before cutoff: Double) -> String? {
+        guard head < items.count, items[head].expiresAt < cutoff else { return nil }
+        let token = items[head].token
+        head += 1
+        if head > 4096 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return token
     }
 }

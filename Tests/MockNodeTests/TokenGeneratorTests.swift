@@ -33,3 +33,22 @@ final class TokenGeneratorTests: XCTestCase {
         }
     }
 }
+
+final class TokenTableTests: XCTestCase {
+    func testLongExpiredTokensAreForgottenAsNewOnesAreIssued() throws {
+        let h = try NodeHarness([ConferenceConfig(alias: "meet", expires: 10)])
+        var token = try h.join("meet", name: "A").token
+        for _ in 0..<20 {
+            token = try XCTUnwrap(h.call("POST", "meet", "refresh_token", token: token).json?["result"]?["token"]?.stringValue)
+        }
+        XCTAssertEqual(h.node.tokenTableSize, 21, "refreshed-away tokens stay valid until their own expiry")
+        // Keep the session alive for 300 s, refreshing every 5 s: tokens more
+        // than a minute past their expiry are dropped as new ones are issued.
+        for _ in 0..<60 {
+            h.clock.advance(by: 5)
+            token = try XCTUnwrap(h.call("POST", "meet", "refresh_token", token: token).json?["result"]?["token"]?.stringValue)
+        }
+        XCTAssertLessThanOrEqual(h.node.tokenTableSize, 18, "81 issued; only those of the last ~70 s remain")
+        XCTAssertEqual(try h.call("GET", "meet", "participants", token: token).status, 200)
+    }
+}

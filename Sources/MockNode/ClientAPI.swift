@@ -73,9 +73,8 @@ extension NodeState {
         guard req.method == route.method else { return methodNotAllowed(route.method, c) }
         // A token is valid under its conference's alias and the reception it came through.
         let token = req.headers["token"] ?? req.queryValue("token")
-        if route.kind == .releaseToken, let token, let record = tokens[token], record.state == .ejected,
-           let gone = record.participantUUID as String? {
-            note.participant = gone
+        if route.kind == .releaseToken, let token, let record = tokens[token], ejected.contains(record.participantUUID) {
+            note.participant = record.participantUUID
             return Reply.ok(true)
         }
         guard let token, let record = tokens[token], record.state == .active, clock.now() < record.expiresAt,

@@ -83,7 +83,6 @@ extension NodeState {
             let token = issueToken(for: p, lifetime: c.expires, token: bodies.freshToken)
             return Reply.ok(RefreshTokenResult(token: token, expires: String(c.expires), role: p.role))
         case .releaseToken:
-            setTokens(of: p, to: .released)
             for slot in p.streams.values { slot.stream.close(error: false) }
             leave(p)
             return Reply.ok(true)

@@ -298,6 +298,8 @@ extension MockNode {
             s.participants = [:]
             s.conferences = [:]
             s.tokens = [:]
+            s.ejected = []
+            s.expiryQueues = [:]
             s.oneTime = [:]
             s.faults = []
             s.maintenance = false

@@ -30,8 +30,6 @@ final class ParticipantState: @unchecked Sendable {
     var expiryTimer: ClockTimer?
     var refreshCount = 0
     var streams: [Int: StreamSlot] = [:]
-    /// Every token issued to this participant, oldest first.
-    var tokens: [String] = []
     /// `wireObject` as JSON, shared by every event that carries it until a field changes.
     private var cachedJSON: String?
 
@@ -105,14 +103,12 @@ final class ConferenceState: @unchecked Sendable {
     var key: String { config.alias.lowercased() }
 }
 
-/// What became of an issued token.
+/// Whether an issued token still works. A token also stops working when
+/// its participant is gone (released, ejected, expired) or it expires.
 enum TokenState: Equatable {
     case active
     /// Replaced by a refresh in strict mode.
     case revoked
-    case released
-    /// The node removed the participant (ejection, expiry, disconnect).
-    case ejected
 }
 
 struct TokenRecord {

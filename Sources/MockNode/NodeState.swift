@@ -20,6 +20,8 @@ struct NodeState {
     var participants: [String: ParticipantState] = [:]
     var tokens: [String: TokenRecord] = [:]
     var oneTime: [String: OneTimeToken] = [:]
+    /// Participants the node removed (their `release_token` still answers 200).
+    var ejected: Set<String> = []
     var faults: [FaultSlot] = []
     let journal: JournalStore
     var maintenance = false
@@ -190,14 +192,8 @@ struct NodeState {
         recordAction(cause, participant: p.uuid, alias: conference(of: p)?.config.alias, detail: reason)
         deliver(to: p, event: EventName.disconnect, data: WireJSON.text(DisconnectReason(reason: reason)))
         for slot in p.streams.values { slot.stream.close(error: true) }
-        setTokens(of: p, to: .ejected)
+        ejected.insert(p.uuid)
         leave(p)
-    }
-
-    mutating func setTokens(of p: ParticipantState, to newState: TokenState) {
-        for token in p.tokens where tokens[token]?.state == .active {
-            tokens[token]?.state = newState
-        }
     }
 
     /// Issues a fresh token for `p` and (re)arms its expiry.
@@ -206,12 +202,10 @@ struct NodeState {
         let now = clock.now()
         tokens[token] = TokenRecord(participantUUID: p.uuid, expiresAt: now + Double(lifetime), state: .active)
         p.currentToken = token
-        p.tokens.append(token)
         p.tokenIssuedAt = now
         armExpiry(p, lifetime: lifetime)
         expiryQueues[lifetime, default: TokenQueue()].push(token, expiresAt: now + Double(lifetime))
         forgetExpiredTokens(lifetime: lifetime, now: now)
-        if p.tokens.count > 64 { p.tokens = p.tokens.filter { tokens[$0] != nil } }
         return token
     }
 

@@ -46,10 +46,15 @@ struct Serve: ParsableCommand {
                                discussion: "6144 holds request headers up to about 2.5 KB; larger headers get 431 Request Header Fields Too Large (raise this if a browser sends big cookies). Lower saves memory with many event streams."))
     var connectionMemory = 6144
 
+    @Option(help: "Worker threads serving connections (default: one per core).")
+    var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     @Flag(help: "Freeze token time; move it with POST /_mock/clock/advance {\"seconds\": N}.")
     var manualClock = false
 
     func validate() throws {
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        guard connectionMemory >= 2048 else { throw ValidationError("--connection-memory must be at least 2048") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical")
         }
@@ -73,6 +78,7 @@ struct Serve: ParsableCommand {
         config.http.host = host
         config.http.port = port
         config.http.connectionMemoryLimit = connectionMemory
+        config.http.threads = threads
         config.journalLimit = journalLimit
         config.logger = Logger(label: "mockmcu")
         if manualClock { config.clock = ManualClock() }

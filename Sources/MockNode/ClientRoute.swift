@@ -93,16 +93,7 @@ extension NodeState {
         case .conferenceStatus:
             return Reply.ok(conf.status)
         case .message:
-            guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
-            switch bodies.message ?? DecodedBodies.decode(MessageRequest.self, req.body) {
-            case .failure(let problem): return Reply.error(400, problem.message, c)
-            case .success(let m):
-                let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
-                                      payload: m.payload, direct: false)
-                broadcast(conf, except: c.chatEcho ? nil : p.uuid, event: EventName.messageReceived,
-                          data: WireJSON.text(msg))
-                return Reply.ok(true)
-            }
+            return chat(from: p, to: nil, conf: conf, req, bodies: bodies)
         case .lock, .unlock:
             conf.status.locked = route.kind == .lock
             announceStatus(conf)
@@ -160,15 +151,7 @@ extension NodeState {
         let now = Date().timeIntervalSince1970
         switch action {
         case .message:
-            guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
-            switch bodies.message ?? DecodedBodies.decode(MessageRequest.self, req.body) {
-            case .failure(let problem): return Reply.error(400, problem.message, c)
-            case .success(let m):
-                let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
-                                      payload: m.payload, direct: true)
-                deliver(to: target, event: EventName.messageReceived, data: WireJSON.text(msg))
-                return Reply.ok(true)
-            }
+            return chat(from: p, to: target, conf: conf, req, bodies: bodies)
         case .disconnect:
             eject(target, reason: WireMessage.disconnectedByRemoteHost, cause: "participant_disconnect")
             return Reply.ok(true)
@@ -195,5 +178,27 @@ extension NodeState {
         }
         announceUpdate(target)
         return Reply.ok(true)
+    }
+
+    /// `message` (to everyone else, `direct: false`) or
+    /// `participants/<uuid>/message` (to `recipient` only, `direct: true`).
+    private mutating func chat(from p: ParticipantState, to recipient: ParticipantState?, conf: ConferenceState,
+                               _ req: HTTPRequest, bodies: DecodedBodies) -> NodeReply {
+        let c = conf.config
+        guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
+        switch bodies.message ?? DecodedBodies.decode(MessageRequest.self, req.body) {
+        case .failure(let problem):
+            return Reply.error(400, problem.message, c)
+        case .success(let m):
+            let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
+                                  payload: m.payload, direct: recipient != nil)
+            if let recipient {
+                deliver(to: recipient, event: EventName.messageReceived, data: WireJSON.text(msg))
+            } else {
+                broadcast(conf, except: c.chatEcho ? nil : p.uuid, event: EventName.messageReceived,
+                          data: WireJSON.text(msg))
+            }
+            return Reply.ok(true)
+        }
     }
 }

@@ -29,6 +29,17 @@ final class ServeCommandTests: XCTestCase {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
+    /// Reads from a pipe until `marker` has arrived (or the pipe closes).
+    private func read(_ pipe: Pipe, until marker: String) -> String {
+        var text = ""
+        while !text.contains(marker) {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        return text
+    }
+
     private func tempFile(_ text: String) throws -> String {
         let path = NSTemporaryDirectory() + "mockmcu-\(UUID().uuidString).yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -44,12 +55,7 @@ final class ServeCommandTests: XCTestCase {
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        var banner = ""
-        while !banner.contains("Ctrl-C stops the node.") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            banner += String(decoding: chunk, as: UTF8.self)
-        }
+        let banner = read(out, until: "Ctrl-C stops the node.")
         XCTAssertTrue(banner.contains("secure: host PIN 1234, guest PIN 5678"), banner)
         XCTAssertTrue(banner.contains("reception: Virtual Reception"), banner)
         let url = try XCTUnwrap(banner.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
@@ -103,12 +109,7 @@ final class ServeCommandTests: XCTestCase {
         blocker.standardOutput = out
         try blocker.run()
         defer { blocker.interrupt(); blocker.waitUntilExit() }
-        var banner = ""
-        while !banner.contains("\n") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            banner += String(decoding: chunk, as: UTF8.self)
-        }
+        let banner = read(out, until: "\n")
         let port = String(banner.split(separator: "\n")[0].split(separator: ":").last ?? "")
         let r = try run(["serve", "--port", port])
         XCTAssertNotEqual(r.status, 0)

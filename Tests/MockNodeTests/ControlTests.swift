@@ -10,8 +10,7 @@ final class ControlTests: XCTestCase {
         c.keepaliveInterval = 0.05
         let h = try NodeHarness([c])
         let a = try h.join("meet", name: "A")
-        let events = try h.openEvents("meet", token: a.token)
-        _ = try events.read(until: "presentation_stop")
+        let events = try h.listen("meet", token: a.token)
         while events.commentCount == 0 { _ = try events.nextChunk() }
         XCTAssertTrue(events.rawText.contains(": keepalive\n"))
     }
@@ -19,8 +18,7 @@ final class ControlTests: XCTestCase {
     func testDroppedStreamReconnectGetsAFreshBurstAndParticipantStays() throws {
         let h = try NodeHarness([ConferenceConfig(alias: "meet")])
         let a = try h.join("meet", name: "A")
-        let first = try h.openEvents("meet", token: a.token)
-        _ = try first.read(until: "presentation_stop")
+        let first = try h.listen("meet", token: a.token)
         try h.node.dropStreams(of: a.uuid)
         _ = try first.drain()
         XCTAssertEqual(first.ending, .cut)
@@ -36,8 +34,7 @@ final class ControlTests: XCTestCase {
         c.keepaliveInterval = 0.05
         let h = try NodeHarness([c])
         let a = try h.join("meet", name: "A")
-        let events = try h.openEvents("meet", token: a.token)
-        _ = try events.read(until: "presentation_stop")
+        let events = try h.listen("meet", token: a.token)
         try h.node.stallStreams(of: a.uuid)
         let mark = h.node.journalHead
         try h.node.inject(event: "splash_screen", data: "null", to: .participant(a.uuid))
@@ -89,8 +86,7 @@ final class ControlTests: XCTestCase {
     func testJournalRecordsRequestsEventsAndActionsInOrder() throws {
         let h = try NodeHarness([ConferenceConfig(alias: "meet")])
         let a = try h.join("meet", name: "Alice")
-        let events = try h.openEvents("meet", token: a.token)
-        _ = try events.read(until: "presentation_stop")
+        let events = try h.listen("meet", token: a.token)
         try h.node.eject(a.uuid, reason: "bye")
         _ = try events.drain()
         XCTAssertNotNil(h.node.waitForJournal { $0.kind == .streamClose })
@@ -132,8 +128,7 @@ final class ControlTests: XCTestCase {
         XCTAssertTrue(bad?["error"]?.stringValue?.contains("4 to 10 digits") ?? false)
 
         let a = try h.join("meet", name: "Alice")
-        let events = try h.openEvents("meet", token: a.token)
-        _ = try events.read(until: "presentation_stop")
+        let events = try h.listen("meet", token: a.token)
         let (_, added) = try control("POST", "/conferences/meet/participants", #"{"display_name":"Sim","role":"guest"}"#)
         let sim = try XCTUnwrap(added?["uuid"]?.stringValue)
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(events.read(until: "participant_create").last).data)?["display_name"], "Sim")
@@ -160,8 +155,7 @@ final class ControlTests: XCTestCase {
     func testExpireTokenNowAndReferAndRefreshRequest() throws {
         let h = try NodeHarness([ConferenceConfig(alias: "meet"), ConferenceConfig(alias: "other")])
         let a = try h.join("meet", name: "A")
-        let events = try h.openEvents("meet", token: a.token)
-        _ = try events.read(until: "presentation_stop")
+        let events = try h.listen("meet", token: a.token)
         let grant = try h.node.refer(a.uuid, to: "other")
         let refer = try XCTUnwrap(events.next())
         XCTAssertEqual(refer.event, "refer")

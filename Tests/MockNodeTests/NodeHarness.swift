@@ -48,6 +48,13 @@ final class NodeHarness {
         return (try XCTUnwrap(result["token"]?.stringValue), try XCTUnwrap(result["participant_uuid"]?.stringValue), result)
     }
 
+    /// Opens the event stream and reads past the initial burst.
+    func listen(_ alias: String, token: String) throws -> EventReader {
+        let events = try openEvents(alias, token: token)
+        _ = try events.read(until: "presentation_stop")
+        return events
+    }
+
     func openEvents(_ alias: String, token: String, viaQuery: Bool = false) throws -> EventReader {
         let client = try LoopbackClient(port: port, timeout: 5)
         if viaQuery {

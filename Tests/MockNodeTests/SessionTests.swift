@@ -39,8 +39,7 @@ final class SessionTests: XCTestCase {
     func testTwoParticipantsSeeEachOtherChatAndLeave() throws {
         let h = try NodeHarness([ConferenceConfig(alias: "meet")])
         let a = try h.join("meet", name: "Alice")
-        let aEvents = try h.openEvents("meet", token: a.token)
-        _ = try aEvents.read(until: "presentation_stop")
+        let aEvents = try h.listen("meet", token: a.token)
         let b = try h.join("meet", name: "Bob")
         let created = try aEvents.read(until: "participant_create").last
         XCTAssertEqual(JSONValue.parse(created?.data ?? "")?["display_name"], "Bob")
@@ -144,8 +143,7 @@ final class SessionTests: XCTestCase {
         c.expiryReason = "Session timed out"
         let h = try NodeHarness([c])
         let a = try h.join("meet", name: "Alice")
-        let events = try h.openEvents("meet", token: a.token)
-        _ = try events.read(until: "presentation_stop")
+        let events = try h.listen("meet", token: a.token)
         h.clock.advance(by: 10)
         XCTAssertEqual(try h.call("GET", "meet", "participants", token: a.token).status, 403, "token itself expired")
         XCTAssertEqual(h.node.participants().count, 1, "still present during the grace")
@@ -157,14 +155,12 @@ final class SessionTests: XCTestCase {
         let h = try NodeHarness([ConferenceConfig(alias: "meet")])
         let a = try h.join("meet", name: "Alice")
         let b = try h.join("meet", name: "Bob")
-        let bEvents = try h.openEvents("meet", token: b.token)
-        _ = try bEvents.read(until: "presentation_stop")
+        let bEvents = try h.listen("meet", token: b.token)
         try h.node.eject(b.uuid, reason: "Removed by test")
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(bEvents.drain().last).data)?["reason"], "Removed by test")
         XCTAssertEqual(bEvents.ending, .cut)
         let c = try h.join("meet", name: "Carol")
-        let cEvents = try h.openEvents("meet", token: c.token)
-        _ = try cEvents.read(until: "presentation_stop")
+        let cEvents = try h.listen("meet", token: c.token)
         XCTAssertEqual(try h.call("POST", "meet", "participants/\(c.uuid)/disconnect", token: a.token).status, 200)
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(cEvents.drain().last).data)?["reason"], "Disconnected by remote host")
     }
@@ -190,8 +186,7 @@ final class SessionTests: XCTestCase {
         let h = try NodeHarness([ConferenceConfig(alias: "secure", hostPIN: "1234", guestPIN: "5678")])
         let host = try h.join("secure", name: "H", pin: "1234")
         let guest = try h.join("secure", name: "G", pin: "5678")
-        let events = try h.openEvents("secure", token: host.token)
-        _ = try events.read(until: "presentation_stop")
+        let events = try h.listen("secure", token: host.token)
         func expect(_ request: String, body: String? = nil, event: String, _ check: (JSONValue) -> Void) throws {
             XCTAssertEqual(try h.call("POST", "secure", request, token: host.token, body: body).status, 200, request)
             let e = try XCTUnwrap(events.read(until: event).last)

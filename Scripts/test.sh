@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, then runs every test.
+# The test command: installs what is missing, builds, then runs every test
+# (XCTest and Swift Testing) and ends with one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./Scripts/setup.sh
 swift build --build-tests
-swift test --skip-build "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+swift test --skip-build "$@" 2>&1 | tee "$log" || status=$?
+# XCTest's overall line, e.g. "Executed 89 tests, with 0 failures (0 unexpected) in 2.2 seconds".
+summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1 || true)
+if [ -n "$summary" ]; then
+    total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
+    failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$summary")
+    echo "tests: $((total - failed)) passed, $failed failed"
+fi
+exit "$status"

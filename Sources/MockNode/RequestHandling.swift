@@ -124,6 +124,7 @@ extension MockNode {
     }
 
     private func log(_ req: HTTPRequest, _ result: HTTPResult, since started: UInt64) {
+        guard configuration.logger.logLevel <= .info else { return }
         let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
         let outcome: String
         switch result {

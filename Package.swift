@@ -8,7 +8,9 @@ let package = Package(
         .library(name: "MicroHTTP", targets: ["MicroHTTP"]),
         .library(name: "PexipWire", targets: ["PexipWire"]),
         .library(name: "MockNode", targets: ["MockNode"]),
+        .library(name: "PexipClient", targets: ["PexipClient"]),
         .executable(name: "mockmcu", targets: ["mockmcu"]),
+        .executable(name: "pexip-client", targets: ["pexip-client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +36,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(name: "PexipClient", dependencies: ["PexipWire"]),
+        .executableTarget(
+            name: "pexip-client",
+            dependencies: [
+                "PexipClient", "PexipWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "mockmcu",
             dependencies: [
@@ -49,7 +59,8 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
-        .testTarget(name: "CLITests", dependencies: ["mockmcu"]),
+        .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client"]),
+        .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipWire", "MockNode"]),
     ],
     swiftLanguageModes: [.v6]
 )

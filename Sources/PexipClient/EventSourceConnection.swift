@@ -1,0 +1,128 @@
+import Foundation
+import PexipWire
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// How one event-stream connection ended.
+enum StreamEnd: Error, Equatable {
+    /// The node answered with this status instead of a stream.
+    case status(Int)
+    /// The node ended the response normally (a live stream never should).
+    case endedCleanly
+    /// No byte for longer than the idle timeout.
+    case idle
+    /// A transport error.
+    case failed(String)
+    /// Closed on this side.
+    case cancelled
+}
+
+/// One `GET …/events` connection through a URLSession data delegate (which
+/// also works on Linux), parsed with the W3C parser, with an idle watchdog.
+final class EventSourceConnection: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    enum Item: Sendable {
+        /// The node answered 200: events follow.
+        case opened
+        case event(SSEEvent)
+    }
+
+    let items: AsyncThrowingStream<Item, Error>
+    private let continuation: AsyncThrowingStream<Item, Error>.Continuation
+    private let lock = NSLock()
+    private var parser = SSEParser()
+    private var lastByte = Date()
+    private var finished = false
+    private var session: URLSession?
+    private var task: URLSessionDataTask?
+    private var watchdog: Task<Void, Never>?
+    private let idleTimeout: Double
+
+    init(request: URLRequest, idleTimeout: Double) {
+        (items, continuation) = AsyncThrowingStream.makeStream(of: Item.self)
+        self.idleTimeout = idleTimeout
+        super.init()
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = max(idleTimeout * 4, 3600)
+        config.timeoutIntervalForResource = 7 * 24 * 3600
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = 1
+        let session = URLSession(configuration: config, delegate: self, delegateQueue: queue)
+        var r = request
+        r.setValue("text/event-stream", forHTTPHeaderField: "Accept")
+        r.setValue("no-cache", forHTTPHeaderField: "Cache-Control")
+        r.timeoutInterval = config.timeoutIntervalForRequest
+        lock.withLock {
+            self.session = session
+            self.task = session.dataTask(with: r)
+        }
+        continuation.onTermination = { [weak self] _ in self?.cancel() }
+    }
+
+    func start() {
+        lock.withLock { lastByte = Date() }
+        task?.resume()
+        let timeout = idleTimeout
+        watchdog = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(max(0.05, timeout / 4) * 1e9))
+                guard let self else { return }
+                let idle = self.lock.withLock { Date().timeIntervalSince(self.lastByte) }
+                if idle > timeout {
+                    self.finish(.idle)
+                    return
+                }
+            }
+        }
+    }
+
+    /// Closes the connection (idempotent).
+    func cancel() { finish(.cancelled) }
+
+    private func finish(_ end: StreamEnd?) {
+        let (task, session, watchdog): (URLSessionDataTask?, URLSession?, Task<Void, Never>?) = lock.withLock {
+            guard !finished else { return (nil, nil, nil) }
+            finished = true
+            parser.finish()
+            defer { self.task = nil; self.session = nil; self.watchdog = nil }
+            return (self.task, self.session, self.watchdog)
+        }
+        guard task != nil || session != nil else { return }
+        if let end, end != .cancelled { continuation.finish(throwing: end) } else { continuation.finish() }
+        watchdog?.cancel()
+        task?.cancel()
+        session?.invalidateAndCancel()
+    }
+
+    // MARK: URLSessionDataDelegate
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard status == 200 else {
+            completionHandler(.cancel)
+            finish(.status(status))
+            return
+        }
+        lock.withLock { lastByte = Date() }
+        continuation.yield(.opened)
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        let events: [SSEEvent] = lock.withLock {
+            guard !finished else { return [] }
+            lastByte = Date()
+            return parser.feed(data)
+        }
+        for e in events { continuation.yield(.event(e)) }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        if let error {
+            finish((error as? URLError)?.code == .cancelled ? .cancelled : .failed(error.localizedDescription))
+        } else {
+            finish(.endedCleanly)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import PexipWire
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// JSON requests to one node over URLSession.
+struct HTTPTransport: Sendable {
+    let base: URL
+    let credentials: BasicCredentials?
+    let timeout: Double
+    let session: URLSession
+
+    init(base: URL, credentials: BasicCredentials?, timeout: Double) {
+        self.base = base
+        self.credentials = credentials
+        self.timeout = timeout
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        config.httpCookieStorage = nil
+        config.urlCache = nil
+        session = URLSession(configuration: config)
+    }
+
+    /// The URL of a request under `/api/client/v2/conferences/<alias>/`.
+    func url(_ alias: String, _ request: String) -> URL {
+        URL(string: APIPath.conference(alias, request), relativeTo: base)!.absoluteURL
+    }
+
+    func request(_ url: URL, method: String = "GET", headers: [String: String] = [:], body: Data? = nil) -> URLRequest {
+        var r = URLRequest(url: url, timeoutInterval: timeout)
+        r.httpMethod = method
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        if let credentials { r.setValue(credentials.headerValue, forHTTPHeaderField: "Authorization") }
+        if let body {
+            r.httpBody = body
+            r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        return r
+    }
+
+    /// Sends a request; transport failures become `.unreachable`.
+    func send(_ request: URLRequest) async throws -> (status: Int, body: Data) {
+        do {
+            let (data, response) = try await session.data(for: request)
+            guard let http = response as? HTTPURLResponse else {
+                throw PexipClientError.protocolError("not an HTTP response")
+            }
+            return (http.statusCode, data)
+        } catch let error as PexipClientError {
+            throw error
+        } catch is CancellationError {
+            throw PexipClientError.cancelled
+        } catch {
+            if (error as? URLError)?.code == .cancelled { throw PexipClientError.cancelled }
+            throw PexipClientError.unreachable(error.localizedDescription)
+        }
+    }
+
+    /// POST with a token header and an optional JSON body.
+    func post(_ alias: String, _ request: String, token: String, body: Data? = nil) async throws -> (status: Int, body: Data) {
+        try await send(self.request(url(alias, request), method: "POST", headers: ["token": token], body: body))
+    }
+}
+
+extension Data {
+    /// The envelope's `result` decoded as `T`, or nil.
+    func result<T: Decodable & Sendable>(_ type: T.Type) -> T? {
+        (try? JSONDecoder().decode(Envelope<AnyResult<T>>.self, from: self))?.result.value
+    }
+}
+
+/// Decodes `result` leniently: a type mismatch gives nil instead of failing the envelope.
+struct AnyResult<T: Decodable & Sendable>: Codable, Sendable {
+    let value: T?
+    init(from decoder: Decoder) throws { value = try? decoder.singleValueContainer().decode(T.self) }
+    func encode(to encoder: Encoder) throws {}
+}

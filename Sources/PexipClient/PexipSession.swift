@@ -1,0 +1,265 @@
+import Foundation
+import PexipWire
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A participant's presence in a Pexip conference as an API participant:
+/// joined with `join`, kept alive (token refresh, event stream with
+/// reconnect) in the background, left with `leave`.
+///
+/// ```swift
+/// var options = JoinOptions(displayName: "Alice")
+/// options.pinPrompt = { prompt in await askUser(prompt) }
+/// let session = try await PexipSession.join(node: url, conference: "meet", options: options)
+/// for await event in session.events { … }   // ends after .left, .disconnected or .failed
+/// await session.leave()
+/// ```
+///
+/// Cancelling the task that iterates `events` leaves the conference.
+public actor PexipSession {
+    /// Where the session is in its life.
+    public enum Phase: Sendable, Equatable {
+        case active
+        case left
+        case disconnected(String)
+        case failed(PexipClientError)
+    }
+
+    /// The session's reports, ending when the session does.
+    public nonisolated let events: AsyncStream<SessionEvent>
+    public nonisolated let participantUUID: String
+    /// The role the node gave at join (HOST or GUEST).
+    public nonisolated let role: TokenRole
+    public nonisolated let displayName: String
+    public nonisolated let serviceType: ServiceType
+    /// The alias the session uses for its requests (the one dialled).
+    public nonisolated let alias: String
+
+    private let continuation: AsyncStream<SessionEvent>.Continuation
+    private let transport: HTTPTransport
+    private let timing: SessionTiming
+    private var token: String
+    private var expires: Double
+    private var issuedAt: Date
+    public private(set) var phase: Phase = .active
+    public private(set) var roster = Roster()
+    private var refreshTask: Task<Void, Never>?
+    private var streamTask: Task<Void, Never>?
+    private var stream: EventSourceConnection?
+
+    init(transport: HTTPTransport, alias: String, result: RequestTokenResult, timing: SessionTiming) {
+        (events, continuation) = AsyncStream.makeStream(of: SessionEvent.self)
+        self.transport = transport
+        self.alias = alias
+        self.timing = timing
+        participantUUID = result.participantUUID
+        role = result.role
+        displayName = result.displayName
+        serviceType = result.currentServiceType ?? result.serviceType ?? .conference
+        token = result.token
+        expires = result.expiresSeconds ?? 120
+        issuedAt = Date()
+    }
+
+    /// Joins `conference` on the node at `node` (e.g. `https://pexip.example.com`),
+    /// asking the prompts in `options` for a PIN or extension when the node wants one.
+    public static func join(node: URL, conference: String, options: JoinOptions) async throws -> PexipSession {
+        let transport = HTTPTransport(base: node, credentials: options.credentials, timeout: options.timing.requestTimeout)
+        let result = try await JoinFlow(transport: transport, alias: conference, options: options).run()
+        let session = PexipSession(transport: transport, alias: conference, result: result, timing: options.timing)
+        await session.begin()
+        return session
+    }
+
+    private func begin() {
+        continuation.onTermination = { [weak self] reason in
+            guard case .cancelled = reason, let self else { return }
+            Task { await self.leave() }
+        }
+        refreshTask = Task { await self.refreshLoop() }
+        streamTask = Task { await self.streamLoop() }
+    }
+
+    /// The token in use now (for diagnostics; it changes on every refresh).
+    public var currentToken: String { token }
+
+    // MARK: - requests
+
+    /// Sends a chat message to the conference.
+    public func send(message text: String) async throws {
+        try await post("message", body: WireJSON.bytes(MessageRequest(payload: text)))
+    }
+
+    /// Sends a chat message to one participant.
+    public func send(message text: String, to participant: String) async throws {
+        try await post("participants/\(participant)/message", body: WireJSON.bytes(MessageRequest(payload: text)))
+    }
+
+    private func post(_ request: String, body: [UInt8]) async throws {
+        guard phase == .active else { throw PexipClientError.cancelled }
+        let (status, data) = try await transport.post(alias, request, token: token, body: Data(body))
+        switch status {
+        case 200: return
+        case 403: throw PexipClientError.forbidden(data.result(String.self) ?? "HTTP 403")
+        case 404: throw PexipClientError.notFound(data.result(String.self) ?? request)
+        default: throw PexipClientError.protocolError("\(request) answered HTTP \(status)")
+        }
+    }
+
+    /// Leaves: stops the background work and releases the token, unless the
+    /// node already ended the session. Idempotent.
+    public func leave() async {
+        guard phase == .active else { return }
+        phase = .left
+        stopBackground()
+        _ = try? await transport.post(alias, "release_token", token: token)
+        continuation.yield(.left)
+        continuation.finish()
+    }
+
+    private func stopBackground() {
+        refreshTask?.cancel()
+        streamTask?.cancel()
+        stream?.cancel()
+        stream = nil
+    }
+
+    /// Ends the session on the node's word or after giving up; never releases.
+    private func end(_ phase: Phase) {
+        guard self.phase == .active else { return }
+        self.phase = phase
+        stopBackground()
+        switch phase {
+        case .disconnected(let reason): continuation.yield(.disconnected(reason: reason))
+        case .failed(let error): continuation.yield(.failed(error))
+        default: break
+        }
+        continuation.finish()
+    }
+
+    // MARK: - token refresh
+
+    private func refreshLoop() async {
+        while phase == .active {
+            let due = issuedAt.addingTimeInterval(expires / 2)
+            let wait = due.timeIntervalSinceNow
+            if wait > 0 {
+                do { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) } catch { return }
+            }
+            guard phase == .active else { return }
+            await refreshOnce()
+        }
+    }
+
+    private func refreshOnce() async {
+        var attempt = 0
+        while phase == .active {
+            let used = token
+            let outcome: (status: Int, body: Data)?
+            do {
+                outcome = try await transport.post(alias, "refresh_token", token: used)
+            } catch PexipClientError.cancelled {
+                return
+            } catch {
+                outcome = nil
+            }
+            guard phase == .active else { return }
+            if let (status, body) = outcome {
+                switch status {
+                case 200:
+                    guard let r = body.result(RefreshTokenResult.self) else {
+                        return end(.failed(.protocolError("refresh_token answer has no token")))
+                    }
+                    token = r.token
+                    expires = Double(r.expires) ?? expires
+                    issuedAt = Date()
+                    return
+                case 403:
+                    return end(.disconnected(body.result(String.self) ?? WireMessage.invalidToken))
+                case 502, 503, 504:
+                    break
+                default:
+                    return end(.failed(.protocolError("refresh_token answered HTTP \(status)")))
+                }
+            }
+            attempt += 1
+            let expiry = issuedAt.addingTimeInterval(expires)
+            guard attempt <= timing.refreshRetries, expiry.timeIntervalSinceNow > 0 else {
+                return end(.failed(.unreachable("token refresh kept failing")))
+            }
+            let delay = min(0.25 * pow(2, Double(attempt - 1)), max(0.05, expiry.timeIntervalSinceNow / 2))
+            do { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) } catch { return }
+        }
+    }
+
+    // MARK: - event stream
+
+    private func streamLoop() async {
+        var failures = 0
+        var lost = false
+        while phase == .active && !Task.isCancelled {
+            let request = transport.request(transport.url(alias, "events"), headers: ["token": token])
+            let connection = EventSourceConnection(request: request, idleTimeout: timing.streamIdleTimeout)
+            stream = connection
+            connection.start()
+            var end: StreamEnd = .endedCleanly
+            do {
+                for try await item in connection.items {
+                    switch item {
+                    case .opened:
+                        if lost { continuation.yield(.reconnected) }
+                    case .event(let e):
+                        failures = 0
+                        handle(e)
+                    }
+                    if phase != .active { return }
+                }
+                end = Task.isCancelled ? .cancelled : .endedCleanly
+            } catch let e as StreamEnd {
+                end = e
+            } catch {
+                end = .failed("\(error)")
+            }
+            connection.cancel()
+            guard phase == .active, end != .cancelled else { return }
+            if case .status(let code) = end, code == 401 || code == 403 {
+                return self.end(.disconnected(code == 403 ? WireMessage.invalidToken : "HTTP 401 on the event stream"))
+            }
+            lost = true
+            failures += 1
+            if failures > timing.maxStreamFailures {
+                return self.end(.failed(.unreachable("event stream lost \(failures) times in a row (\(end))")))
+            }
+            let base = min(timing.maxReconnectDelay, timing.reconnectDelay * Double(failures))
+            let delay = base * Double.random(in: 0.8...1.2)
+            do { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) } catch { return }
+        }
+    }
+
+    private func handle(_ e: SSEEvent) {
+        if roster.apply(e) {
+            continuation.yield(.roster(roster.participants))
+            return
+        }
+        switch e.event {
+        case EventName.participantSyncBegin, EventName.participantSyncEnd, EventName.participantCreate,
+             EventName.participantUpdate, EventName.participantDelete:
+            return
+        case EventName.messageReceived:
+            if let m = decode(ChatMessage.self, e.data) { continuation.yield(.message(m)) }
+        case EventName.conferenceUpdate:
+            if let s = decode(ConferenceStatus.self, e.data) { continuation.yield(.conferenceStatus(s)) }
+        case EventName.stage:
+            if let s = decode([StageEntry].self, e.data) { continuation.yield(.stage(s)) }
+        case EventName.disconnect:
+            let reason = decode(DisconnectReason.self, e.data)?.reason ?? WireMessage.disconnectedByRemoteHost
+            end(.disconnected(reason))
+        case EventName.refreshToken:
+            refreshTask?.cancel()
+            refreshTask = Task { await self.refreshOnce(); await self.refreshLoop() }
+        default:
+            continuation.yield(.other(e))
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import PexipClient
+import PexipWire
+
+/// The client driver protocol v1 (docs/driver-protocol.md) on stdin/stdout.
+struct Driver {
+    let reporter = Reporter()
+
+    /// Runs one session; returns the exit status.
+    func run() async -> Int32 {
+        let mailbox = Mailbox()
+        var lines = stdinLines().makeAsyncIterator()
+        guard let first = await lines.next() else {
+            log("no start message: input ended")
+            return 1
+        }
+        guard let startJSON = JSONValue.parse(first), startJSON.objectValue != nil else {
+            reporter.failed("protocol", "the first line is not a JSON object")
+            return 1
+        }
+        let start = DriverInput(json: startJSON)
+        guard start.type == "start" else {
+            reporter.failed("protocol", "the first message must be start, not '\(start.type)'")
+            return 1
+        }
+        guard startJSON["protocol"]?.numberValue == 1 else {
+            reporter.failed("protocol", "protocol \(startJSON["protocol"]?.jsonText ?? "missing") is not supported (this client speaks 1)")
+            return 1
+        }
+        let reader = Task {
+            while let line = await lines.next() {
+                guard let json = JSONValue.parse(line), json.objectValue != nil else {
+                    log("ignoring a line that is not a JSON object: \(line.prefix(200))")
+                    continue
+                }
+                await mailbox.put(DriverInput(json: json))
+            }
+            await mailbox.close()
+        }
+        defer { reader.cancel() }
+
+        guard let nodeText = start.string("node"), let node = URL(string: nodeText), node.scheme != nil else {
+            reporter.failed("protocol", start.string("dns") == nil && startJSON["dns"] == nil
+                ? "start has no usable node URL" : "DNS SRV discovery is not supported yet")
+            return 1
+        }
+        guard let conference = start.string("conference"), !conference.isEmpty else {
+            reporter.failed("protocol", "start has no conference")
+            return 1
+        }
+        var options = JoinOptions(displayName: start.string("display_name") ?? "pexip-client",
+                                  pin: start.string("pin"), conferenceExtension: start.string("extension"))
+        if let auth = startJSON["proxy_auth"], let user = auth["username"]?.stringValue {
+            options.credentials = BasicCredentials(username: user, password: auth["password"]?.stringValue ?? "")
+        }
+        let reporter = self.reporter
+        options.pinPrompt = { prompt in
+            reporter.send("pin_required", ["guest_pin": .string(prompt.guestPINRequired ? "required" : "none")])
+            guard let answer = await mailbox.take(["pin", "leave"]), answer.type == "pin" else { return nil }
+            return answer.string("pin") ?? ""
+        }
+        options.extensionPrompt = {
+            reporter.send("extension_required")
+            guard let answer = await mailbox.take(["extension", "leave"]), answer.type == "extension" else { return nil }
+            return answer.string("extension")
+        }
+
+        let session: PexipSession
+        do {
+            session = try await PexipSession.join(node: node, conference: conference, options: options)
+        } catch let error as PexipClientError {
+            switch error {
+            case .pinRequired, .extensionRequired, .cancelled:
+                // The prompts only give up when the runner said leave (or input ended): nothing to release.
+                reporter.send("left")
+                return 0
+            default:
+                break
+            }
+            log("join failed: \(error)")
+            reporter.failed(error.driverReason, error.description)
+            return 1
+        } catch {
+            reporter.failed("unreachable", "\(error)")
+            return 1
+        }
+        reporter.send("joined", ["participant_uuid": .string(session.participantUUID),
+                                 "role": .string(session.role.rawValue),
+                                 "service_type": .string(session.serviceType.rawValue),
+                                 "display_name": .string(session.displayName)])
+
+        let commands = Task {
+            while let message = await mailbox.take(["send_message", "leave"]) {
+                if message.type == "leave" {
+                    await session.leave()
+                    return
+                }
+                do {
+                    try await session.send(message: message.string("text") ?? "")
+                } catch {
+                    log("send_message failed: \(error)")
+                }
+            }
+            await session.leave()
+        }
+        defer { commands.cancel() }
+
+        for await event in session.events {
+            switch event {
+            case .roster(let participants):
+                reporter.send("roster", ["participants": .array(participants.map {
+                    ["uuid": .string($0.uuid), "display_name": .string($0.displayName), "role": .string($0.role.rawValue)]
+                })])
+            case .message(let m):
+                reporter.send("message", ["origin": .string(m.origin), "uuid": .string(m.uuid), "text": .string(m.payload)])
+            case .reconnected:
+                log("event stream re-established")
+                reporter.send("reconnected")
+            case .disconnected(let reason):
+                reporter.send("disconnected", ["reason": .string(reason)])
+                return 0
+            case .failed(let error):
+                reporter.failed(error.driverReason, error.description)
+                return 1
+            case .left:
+                reporter.send("left")
+                return 0
+            case .conferenceStatus, .stage, .other:
+                continue
+            }
+        }
+        return 0
+    }
+}

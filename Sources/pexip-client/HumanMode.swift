@@ -1,0 +1,65 @@
+import Foundation
+import PexipClient
+import PexipWire
+
+/// Joining from a terminal: prompts on stderr/stdin, chat on stdout.
+struct HumanMode {
+    let node: URL
+    let conference: String
+    let name: String
+    let pin: String?
+
+    func run() async -> Int32 {
+        var options = JoinOptions(displayName: name, pin: pin)
+        options.pinPrompt = { prompt in
+            let hint = prompt.guestPINRequired ? "PIN" : "host PIN (empty to join as a guest)"
+            FileHandle.standardError.write(Data("\(hint): ".utf8))
+            return readLine() ?? nil
+        }
+        options.extensionPrompt = {
+            FileHandle.standardError.write(Data("conference extension: ".utf8))
+            return readLine()
+        }
+        let session: PexipSession
+        do {
+            session = try await PexipSession.join(node: node, conference: conference, options: options)
+        } catch {
+            log("could not join: \(error)")
+            return 1
+        }
+        print("joined \(conference) as \(session.displayName) (\(session.role.rawValue)); type to chat, Ctrl-D to leave")
+        let typing = Task {
+            for await line in stdinLines() where !line.isEmpty {
+                do { try await session.send(message: line) } catch { log("not sent: \(error)") }
+            }
+            await session.leave()
+        }
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT)
+        signal(SIGINT, SIG_IGN)
+        interrupt.setEventHandler { Task { await session.leave() } }
+        interrupt.resume()
+        defer { typing.cancel(); interrupt.cancel() }
+        for await event in session.events {
+            switch event {
+            case .roster(let people):
+                print("in the conference: " + people.map { "\($0.displayName) (\($0.role.rawValue))" }.joined(separator: ", "))
+            case .message(let m):
+                print("\(m.origin): \(m.payload)")
+            case .reconnected:
+                print("(reconnected)")
+            case .disconnected(let reason):
+                print("disconnected: \(reason)")
+                return 0
+            case .failed(let error):
+                print("failed: \(error)")
+                return 1
+            case .left:
+                print("left")
+                return 0
+            default:
+                continue
+            }
+        }
+        return 0
+    }
+}

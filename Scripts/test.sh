@@ -8,7 +8,8 @@ swift build --build-tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-swift test --skip-build "$@" 2>&1 | tee "$log" || status=$?
+# A hung test fails the run after 20 minutes instead of holding CI for 90.
+timeout --kill-after=30 1200 swift test --skip-build "$@" 2>&1 | tee "$log" || status=$?
 # XCTest's overall line, e.g. "Executed 89 tests, with 0 failures (0 unexpected) in 2.2 seconds".
 summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1 || true)
 if [ -n "$summary" ]; then
@@ -16,4 +17,5 @@ if [ -n "$summary" ]; then
     failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$summary")
     echo "tests: $((total - failed)) passed, $failed failed"
 fi
+[ "$status" -eq 124 ] && echo "tests: timed out after 20 minutes" >&2
 exit "$status"

@@ -77,6 +77,9 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var reason: String?
     public var action: String?
     public var detail: String?
+    /// A request whose answer is still being written; readers are not shown
+    /// it, nor anything after it, until it is complete.
+    var pending = false
 
     public init(seq: Int = 0, kind: Kind, t: Double = 0, wall: Double = 0) {
         self.seq = seq
@@ -145,11 +148,13 @@ struct Journal {
         if i >= head && i < storage.count { change(&storage[i]) }
     }
 
-    /// Entries with seq greater than `seq`.
+    /// Complete entries with seq greater than `seq`, up to the first one still pending.
     func after(_ seq: Int) -> [JournalEntry] {
         guard let first = entries.first?.seq else { return [] }
         let start = head + max(0, seq - first + 1)
-        return start < storage.count ? Array(storage[start...]) : []
+        guard start < storage.count else { return [] }
+        let end = storage[start...].firstIndex { $0.pending } ?? storage.count
+        return Array(storage[start..<end])
     }
 
     mutating func reset() {

@@ -27,7 +27,13 @@ public final class MockNode: Sendable {
         public var journalLimit = 0
         /// Answer CORS preflights and add CORS headers for browser clients.
         public var cors = true
-        public var logger = Logger(label: "MockNode")
+        /// Where the node logs (each request at info). Defaults to warnings
+        /// only, so that tests embedding a node stay quiet.
+        public var logger: Logger = {
+            var l = Logger(label: "MockNode")
+            l.logLevel = .warning
+            return l
+        }()
 
         public init(conferences: [ConferenceConfig] = []) { self.conferences = conferences }
     }

@@ -147,6 +147,7 @@ struct PendingAnswer {
     func finish(_ journal: JournalStore) -> HTTPResult {
         let result = reply.encoded()
         journal.update(seq: seq) { e in
+            e.pending = false
             e.alias = note.alias
             e.participant = note.participant
             switch result {
@@ -171,6 +172,8 @@ extension NodeState {
     /// before whatever events it caused). The answer is encoded by `finish`,
     /// after the state lock is released.
     mutating func process(_ req: HTTPRequest, bodies: DecodedBodies, entry: JournalEntry) -> PendingAnswer {
+        var entry = entry
+        entry.pending = true
         let seq = record(entry)
         var note = RequestNote()
         let reply = handleClient(req, bodies: bodies, note: &note)

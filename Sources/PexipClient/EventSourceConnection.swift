@@ -90,8 +90,12 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, @unchecked 
         guard task != nil || session != nil else { return }
         if let end, end != .cancelled { continuation.finish(throwing: end) } else { continuation.finish() }
         watchdog?.cancel()
-        task?.cancel()
-        session?.invalidateAndCancel()
+        // URLSession's cancel waits on its own queue; done inline it can deadlock
+        // when finish runs in a task-cancellation handler or a delegate callback.
+        DispatchQueue.global().async {
+            task?.cancel()
+            session?.invalidateAndCancel()
+        }
     }
 
     // MARK: URLSessionDataDelegate

@@ -40,20 +40,25 @@ struct HTTPTransport: Sendable {
     }
 
     /// Sends a request; transport failures become `.unreachable`.
+    ///
+    /// Deliberately not `URLSession.data(for:)`: on Linux, cancelling a task
+    /// that awaits it can deadlock inside FoundationNetworking (its
+    /// cancellation handler waits on the session's queue while that queue
+    /// waits to resume the task). A request here always runs to its end,
+    /// bounded by the request timeout; callers decide what to do with a
+    /// late answer.
     func send(_ request: URLRequest) async throws -> (status: Int, body: Data) {
-        do {
-            let (data, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else {
-                throw PexipClientError.protocolError("not an HTTP response")
-            }
-            return (http.statusCode, data)
-        } catch let error as PexipClientError {
-            throw error
-        } catch is CancellationError {
-            throw PexipClientError.cancelled
-        } catch {
-            if (error as? URLError)?.code == .cancelled { throw PexipClientError.cancelled }
-            throw PexipClientError.unreachable(error.localizedDescription)
+        let session = self.session
+        return try await withCheckedThrowingContinuation { continuation in
+            session.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: PexipClientError.unreachable(error.localizedDescription))
+                } else if let http = response as? HTTPURLResponse {
+                    continuation.resume(returning: (http.statusCode, data ?? Data()))
+                } else {
+                    continuation.resume(throwing: PexipClientError.protocolError("not an HTTP response"))
+                }
+            }.resume()
         }
     }
 

@@ -45,6 +45,9 @@ public actor PexipSession {
     public private(set) var phase: Phase = .active
     public private(set) var roster = Roster()
     private var refreshTask: Task<Void, Never>?
+    /// A refresh request is on the wire: its task must not be cancelled, and
+    /// `leave` waits for it so the release is the token's last use.
+    private var refreshing = false
     private var streamTask: Task<Void, Never>?
     private var stream: EventSourceConnection?
 
@@ -113,13 +116,14 @@ public actor PexipSession {
         guard phase == .active else { return }
         phase = .left
         stopBackground()
+        await refreshTask?.value
         _ = try? await transport.post(alias, "release_token", token: token)
         continuation.yield(.left)
         continuation.finish()
     }
 
     private func stopBackground() {
-        refreshTask?.cancel()
+        if !refreshing { refreshTask?.cancel() }
         streamTask?.cancel()
         stream?.cancel()
         stream = nil
@@ -157,13 +161,13 @@ public actor PexipSession {
         while phase == .active {
             let used = token
             let outcome: (status: Int, body: Data)?
+            refreshing = true
             do {
                 outcome = try await transport.post(alias, "refresh_token", token: used)
-            } catch PexipClientError.cancelled {
-                return
             } catch {
                 outcome = nil
             }
+            refreshing = false
             guard phase == .active else { return }
             if let (status, body) = outcome {
                 switch status {
@@ -256,6 +260,7 @@ public actor PexipSession {
             let reason = decode(DisconnectReason.self, e.data)?.reason ?? WireMessage.disconnectedByRemoteHost
             end(.disconnected(reason))
         case EventName.refreshToken:
+            guard !refreshing else { return }  // one is on its way already
             refreshTask?.cancel()
             refreshTask = Task { await self.refreshOnce(); await self.refreshLoop() }
         default:

@@ -59,7 +59,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
-        .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client"]),
+        .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "PexipWire"]),
         .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipWire", "MockNode"]),
     ],
     swiftLanguageModes: [.v6]

@@ -36,7 +36,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .target(name: "PexipClient", dependencies: ["PexipWire"]),
+        .target(name: "CUDPExchange"),
+        .target(name: "PexipClient", dependencies: ["PexipWire", "CUDPExchange"]),
         .executableTarget(
             name: "pexip-client",
             dependencies: [

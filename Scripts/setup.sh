@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what MockMCU needs on a fresh Debian machine (as root, non-interactive),
+# Installs what MockMCU needs on a fresh Debian machine (as root, non-interactive):
+# libmicrohttpd, pkg-config, and dnsmasq (a real DNS server for the discovery tests),
 # skipping anything already present. Safe to run again.
 set -euo pipefail
 
 need=()
-for pkg in libmicrohttpd-dev pkg-config "$@"; do
+for pkg in libmicrohttpd-dev pkg-config dnsmasq-base "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 

@@ -75,6 +75,29 @@ public actor PexipSession {
         return session
     }
 
+    /// Joins `alias@domain`, finding the node by DNS (`NodeResolver`): the
+    /// candidates are tried in order, and the first whose
+    /// `GET /api/client/v2/status` answers 200 is used.
+    public static func join(address: String, resolver: NodeResolver? = nil,
+                            options: JoinOptions) async throws -> PexipSession {
+        guard let at = address.lastIndex(of: "@"), at != address.startIndex,
+              address.index(after: at) != address.endIndex else {
+            throw PexipClientError.notFound("'\(address)' is not conference@domain")
+        }
+        let alias = String(address[..<at]), domain = String(address[address.index(after: at)...])
+        let resolver = try resolver ?? NodeResolver()
+        var tried: [String] = []
+        for node in try await resolver.candidates(for: domain) {
+            let probe = HTTPTransport(base: node, credentials: options.credentials, timeout: min(5, options.timing.requestTimeout))
+            let status = URL(string: APIPath.status, relativeTo: node)!.absoluteURL
+            if let (code, _) = try? await probe.send(probe.request(status)), code == 200 {
+                return try await join(node: node, conference: alias, options: options)
+            }
+            tried.append(node.absoluteString)
+        }
+        throw PexipClientError.unreachable("no node for \(domain) answered (tried \(tried.joined(separator: ", ")))")
+    }
+
     private func begin() {
         continuation.onTermination = { [weak self] reason in
             guard case .cancelled = reason, let self else { return }

@@ -39,9 +39,10 @@ struct Driver {
         }
         defer { reader.cancel() }
 
-        guard let nodeText = start.string("node"), let node = URL(string: nodeText), node.scheme != nil else {
-            reporter.failed("protocol", start.string("dns") == nil && startJSON["dns"] == nil
-                ? "start has no usable node URL" : "DNS SRV discovery is not supported yet")
+        let dnsServer = startJSON["dns"]?["server"]?.stringValue
+        let node = start.string("node").flatMap { URL(string: $0) }.flatMap { $0.scheme == nil ? nil : $0 }
+        guard node != nil || dnsServer != nil else {
+            reporter.failed("protocol", "start has neither a usable node URL nor dns.server")
             return 1
         }
         guard let conference = start.string("conference"), !conference.isEmpty else {
@@ -67,7 +68,12 @@ struct Driver {
 
         let session: PexipSession
         do {
-            session = try await PexipSession.join(node: node, conference: conference, options: options)
+            if let node {
+                session = try await PexipSession.join(node: node, conference: conference, options: options)
+            } else {
+                let resolver = try NodeResolver(server: dnsServer)
+                session = try await PexipSession.join(address: conference, resolver: resolver, options: options)
+            }
         } catch let error as PexipClientError {
             switch error {
             case .pinRequired, .extensionRequired, .cancelled:

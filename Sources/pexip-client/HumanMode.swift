@@ -4,8 +4,12 @@ import PexipWire
 
 /// Joining from a terminal: prompts on stderr/stdin, chat on stdout.
 struct HumanMode {
-    let node: URL
-    let conference: String
+    enum Target {
+        case node(URL, String)
+        case address(String, dns: String?)
+    }
+
+    let target: Target
     let name: String
     let pin: String?
 
@@ -22,12 +26,17 @@ struct HumanMode {
         }
         let session: PexipSession
         do {
-            session = try await PexipSession.join(node: node, conference: conference, options: options)
+            switch target {
+            case .node(let node, let conference):
+                session = try await PexipSession.join(node: node, conference: conference, options: options)
+            case .address(let address, let dns):
+                session = try await PexipSession.join(address: address, resolver: try NodeResolver(server: dns), options: options)
+            }
         } catch {
             log("could not join: \(error)")
             return 1
         }
-        print("joined \(conference) as \(session.displayName) (\(session.role.rawValue)); type to chat, Ctrl-D to leave")
+        print("joined \(session.alias) as \(session.displayName) (\(session.role.rawValue)); type to chat, Ctrl-D to leave")
         let typing = Task {
             for await line in stdinLines() where !line.isEmpty {
                 do { try await session.send(message: line) } catch { log("not sent: \(error)") }

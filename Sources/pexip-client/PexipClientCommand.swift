@@ -22,8 +22,11 @@ struct PexipClientCommand: AsyncParsableCommand {
     @Flag(help: "Speak the client driver protocol v1 on stdin/stdout.")
     var driver = false
 
-    @Argument(help: "conference@domain (discovery by DNS SRV is not supported yet: use --node and --conference).")
+    @Argument(help: "conference@domain: the node is found by DNS SRV (_pexapp._tcp.domain), else the domain's address.")
     var address: String?
+
+    @Option(help: "DNS server for discovery, address[:port] (default: the system's).")
+    var dns: String?
 
     @Option(help: "The node's base URL, e.g. http://127.0.0.1:8080.")
     var node: String?
@@ -39,10 +42,13 @@ struct PexipClientCommand: AsyncParsableCommand {
 
     func validate() throws {
         if driver { return }
-        guard node != nil else {
-            throw ValidationError("give --node URL and --conference ALIAS (DNS SRV discovery from conference@domain is not supported yet)")
+        if let address {
+            guard address.contains("@") else { throw ValidationError("'\(address)' is not conference@domain") }
+            return
         }
-        guard conference != nil || address != nil else { throw ValidationError("give --conference ALIAS") }
+        guard node != nil, conference != nil else {
+            throw ValidationError("give conference@domain, or --node URL and --conference ALIAS")
+        }
     }
 
     func run() async throws {
@@ -50,8 +56,14 @@ struct PexipClientCommand: AsyncParsableCommand {
             let status = await Driver().run()
             throw ExitCode(status)
         }
-        let alias = conference ?? String(address!.split(separator: "@").first ?? "")
-        let status = await HumanMode(node: URL(string: node!)!, conference: alias, name: name, pin: pin).run()
+        let target: HumanMode.Target
+        if let address {
+            target = .address(address, dns: dns)
+        } else {
+            guard let url = URL(string: node!), url.scheme != nil else { throw ValidationError("--node must be a URL like http://127.0.0.1:8080") }
+            target = .node(url, conference!)
+        }
+        let status = await HumanMode(target: target, name: name, pin: pin).run()
         throw ExitCode(status)
     }
 }

@@ -1,0 +1,131 @@
+import Foundation
+import MockNode
+import XCTest
+@testable import PexipClient
+
+/// A deterministic generator for ordering tests.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// dnsmasq on a loopback port, serving the records a test gives it.
+final class DNSServer {
+    let process = Process()
+    let port: UInt16
+
+    init(_ records: [String]) throws {
+        var lastError = ""
+        for _ in 0..<5 {
+            let port = UInt16.random(in: 20000...60000)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/dnsmasq")
+            p.arguments = ["--keep-in-foreground", "--conf-file=/dev/null", "--port=\(port)",
+                           "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                           "--pid-file=\(NSTemporaryDirectory())dnsmasq-\(port).pid"] + records
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            usleep(100_000)
+            if p.isRunning {
+                self.port = port
+                process.executableURL = p.executableURL  // keep the running one below
+                running = p
+                return
+            }
+            lastError = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+        throw NSError(domain: "DNSServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "dnsmasq did not start: \(lastError)"])
+    }
+
+    private var running: Process?
+    var address: String { "127.0.0.1:\(port)" }
+    deinit {
+        running?.terminate()
+        running?.waitUntilExit()
+    }
+}
+
+final class DiscoveryTests: XCTestCase {
+    func testQueryEncoding() {
+        let q = DNSMessage.query(id: 0xABCD, name: "_pexapp._tcp.example.com", type: DNSMessage.typeSRV)
+        XCTAssertEqual(Array(q.prefix(12)), [0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(Array(q[12..<20]), [7] + Array("_pexapp".utf8))
+        XCTAssertEqual(Array(q.suffix(5)), [0, 0, 33, 0, 1])
+        XCTAssertThrowsError(try DNSMessage.parse([1, 2, 3]))
+    }
+
+    func testSRVOrderIsByPriorityThenWeight() {
+        let records = [
+            DNSMessage.SRV(priority: 20, weight: 0, port: 1, target: "backup"),
+            DNSMessage.SRV(priority: 10, weight: 90, port: 1, target: "heavy"),
+            DNSMessage.SRV(priority: 10, weight: 10, port: 1, target: "light"),
+        ]
+        var rng = SplitMix(state: 7)
+        var firsts: [String: Int] = [:]
+        for _ in 0..<1000 {
+            let order = NodeResolver.order(records, using: &rng).map(\.target)
+            XCTAssertEqual(order.last, "backup", "a higher priority number always comes later")
+            firsts[order[0], default: 0] += 1
+        }
+        XCTAssertGreaterThan(firsts["heavy", default: 0], 800, "weight 90 of 100 should lead about 90% of the time")
+        XCTAssertGreaterThan(firsts["light", default: 0], 40)
+    }
+
+    func testServerAddressParsing() {
+        XCTAssertTrue(NodeResolver.parse("127.0.0.1:5353")! == ("127.0.0.1", 5353))
+        XCTAssertTrue(NodeResolver.parse("10.0.0.1")! == ("10.0.0.1", 53))
+        XCTAssertTrue(NodeResolver.parse("[::1]:53")! == ("::1", 53))
+        XCTAssertNil(NodeResolver.parse("host:notaport"))
+    }
+
+    /// Synchronous on purpose: starting a child process from an async test
+    /// hangs with swift-corelibs-foundation here; the async part runs in a Task.
+    func testSRVDiscoveryAgainstARealDNSServerThenJoin() throws {
+        let node = try MockNode(conferences: ConferenceConfig.builtins)
+        try node.start()
+        defer { node.stop() }
+        let dns = try DNSServer([
+            // A dead node first (priority 5), then the live one (priority 10).
+            "--srv-host=_pexapp._tcp.example.test,dead.example.test,9,5,10",
+            "--srv-host=_pexapp._tcp.example.test,node1.example.test,\(node.port),10,10",
+            "--host-record=dead.example.test,127.0.0.1",
+            "--host-record=node1.example.test,127.0.0.1",
+            "--host-record=fallback.test,127.0.0.2",
+        ])
+        let done = expectation(description: "discovery")
+        let address = dns.address
+        Task {
+            defer { done.fulfill() }
+            do { try await DiscoveryTests.discover(address, node) } catch { XCTFail("\(error)") }
+        }
+        wait(for: [done], timeout: 30)
+    }
+
+    private static func discover(_ dnsAddress: String, _ node: MockNode) async throws {
+        let resolver = try NodeResolver(server: dnsAddress)
+        let candidates = try await resolver.candidates(for: "example.test")
+        XCTAssertEqual(candidates.map(\.absoluteString), ["http://127.0.0.1:9", "http://127.0.0.1:\(node.port)"])
+        let fallback = try await resolver.candidates(for: "fallback.test")
+        XCTAssertEqual(fallback.map(\.absoluteString), ["https://127.0.0.2"], "no SRV: the domain's address on 443")
+        do {
+            _ = try await resolver.candidates(for: "nothing.test")
+            XCTFail("found something for an empty domain")
+        } catch let error as PexipClientError {
+            guard case .notFound = error else { return XCTFail("\(error)") }
+        }
+
+        let session = try await PexipSession.join(address: "meet@example.test", resolver: resolver,
+                                                  options: JoinOptions(displayName: "Found"))
+        XCTAssertEqual(node.participants(in: "meet").map(\.displayName), ["Found"])
+        await session.leave()
+    }
+}
+

@@ -113,7 +113,8 @@ def rates(args, tmp, node_port, body, results):
         print(f"[1/4] nginx serving a static {len(body)}-byte JSON file ({args.seconds}s)...", flush=True)
         nginx_port = free_port()
         nginx = start_nginx(tmp, nginx_port, body)
-        results["nginx"] = wrk(nginx_port, "/token.json", None, args.seconds, args.connections, 2)
+        results["nginx"] = wrk(nginx_port, "/token.json", os.path.join(HERE, "static.lua"), args.seconds,
+                               args.connections, 2)
         stop(nginx)
         nginx = None
         print(f"      {results['nginx']['rate']:.0f} req/s", flush=True)

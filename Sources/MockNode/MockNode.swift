@@ -27,6 +27,10 @@ public final class MockNode: Sendable {
         public var journalLimit = 0
         /// Answer CORS preflights and add CORS headers for browser clients.
         public var cors = true
+        /// Act as if a reverse proxy with HTTP Basic authentication stood in
+        /// front of the client API: requests without these credentials get
+        /// 401 (or 407, see `ProxyAuth.status`). The control API is not guarded.
+        public var proxyAuth: ProxyAuth?
         /// Where the node logs (each request at info). Defaults to warnings
         /// only, so that tests embedding a node stay quiet.
         public var logger: Logger = {
@@ -177,6 +181,37 @@ public final class MockNode: Sendable {
 
     /// The seq of the newest journal entry (0 if none).
     public var journalHead: Int { journal.head }
+}
+
+/// HTTP Basic credentials a simulated reverse proxy demands.
+public struct ProxyAuth: Sendable, Equatable {
+    public var username: String
+    public var password: String
+    /// 401 (a reverse proxy: `WWW-Authenticate`) or 407 (a forward proxy: `Proxy-Authenticate`).
+    public var status: Int
+
+    public init(username: String, password: String, status: Int = 401) {
+        self.username = username
+        self.password = password
+        self.status = status
+    }
+
+    /// Whether a request's headers carry these credentials.
+    func admits(_ headers: HTTPHeaders) -> Bool {
+        let field = status == 407 ? "Proxy-Authorization" : "Authorization"
+        guard let value = headers[field], value.lowercased().hasPrefix("basic "),
+              let data = Data(base64Encoded: String(value.dropFirst(6)).trimmingCharacters(in: .whitespaces)) else {
+            return false
+        }
+        return String(decoding: data, as: UTF8.self) == "\(username):\(password)"
+    }
+
+    /// The refusal, as a proxy sends it (not JSON: the node never saw the request).
+    var refusal: HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.set(status == 407 ? "Proxy-Authenticate" : "WWW-Authenticate", "Basic realm=\"MockMCU\"")
+        return HTTPResponse(status: status, contentType: "text/html", text: "<html><body><h1>\(status) Authorization Required</h1></body></html>\n", headers: headers)
+    }
 }
 
 /// Lets timers and stream callbacks reach the node without keeping it alive.

@@ -12,6 +12,12 @@ extension MockNode {
             result = preflight(req, origin: origin)
         } else if req.path == "/_mock" || req.path.hasPrefix("/_mock/") {
             result = handleControl(req)
+        } else if let auth = configuration.proxyAuth, !auth.admits(req.headers) {
+            var e = MockNode.requestEntry(req)
+            e.status = auth.status
+            e.detail = "refused by the simulated proxy (no or wrong Basic credentials)"
+            mutate { $0.record(e) }
+            result = .response(auth.refusal)
         } else {
             result = handleWithFaults(req)
         }

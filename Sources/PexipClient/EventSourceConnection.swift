@@ -113,6 +113,12 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, @unchecked 
         completionHandler(.allow)
     }
 
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        completionHandler(.cancelAuthenticationChallenge, nil)
+        finish(.status(401))
+    }
+
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         let events: [SSEEvent] = lock.withLock {
             guard !finished else { return [] }

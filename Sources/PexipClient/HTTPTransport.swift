@@ -19,7 +19,7 @@ struct HTTPTransport: Sendable {
         config.timeoutIntervalForRequest = timeout
         config.httpCookieStorage = nil
         config.urlCache = nil
-        session = URLSession(configuration: config)
+        session = URLSession(configuration: config, delegate: NoChallenges.shared, delegateQueue: nil)
     }
 
     /// The URL of a request under `/api/client/v2/conferences/<alias>/`.
@@ -50,15 +50,22 @@ struct HTTPTransport: Sendable {
     func send(_ request: URLRequest) async throws -> (status: Int, body: Data) {
         let session = self.session
         return try await withCheckedThrowingContinuation { continuation in
-            session.dataTask(with: request) { data, response, error in
+            let box = TaskBox()
+            let task = session.dataTask(with: request) { data, response, error in
                 if let error {
+                    if let task = box.task, NoChallenges.shared.wasChallenged(task) {
+                        continuation.resume(throwing: PexipClientError.proxyAuthenticationRequired)
+                        return
+                    }
                     continuation.resume(throwing: PexipClientError.unreachable(error.localizedDescription))
                 } else if let http = response as? HTTPURLResponse {
                     continuation.resume(returning: (http.statusCode, data ?? Data()))
                 } else {
                     continuation.resume(throwing: PexipClientError.protocolError("not an HTTP response"))
                 }
-            }.resume()
+            }
+            box.task = task
+            task.resume()
         }
     }
 
@@ -66,6 +73,32 @@ struct HTTPTransport: Sendable {
     func post(_ alias: String, _ request: String, token: String, body: Data? = nil) async throws -> (status: Int, body: Data) {
         try await send(self.request(url(alias, request), method: "POST", headers: ["token": token], body: body))
     }
+}
+
+/// Credentials go in our own `Authorization` header; an HTTP authentication
+/// challenge (401/407 with `WWW-Authenticate`) is declined so that the
+/// answer reaches the caller as a status. (Left to URLSession on Linux, such
+/// a challenge never completed the task.)
+final class NoChallenges: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    static let shared = NoChallenges()
+    private let lock = NSLock()
+    private var challenged: Set<ObjectIdentifier> = []
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        lock.withLock { _ = challenged.insert(ObjectIdentifier(task)) }
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
+    /// Whether `task` ended because its challenge was declined (asked once).
+    func wasChallenged(_ task: URLSessionTask) -> Bool {
+        lock.withLock { challenged.remove(ObjectIdentifier(task)) != nil }
+    }
+}
+
+/// Lets a completion handler see the task it belongs to.
+final class TaskBox: @unchecked Sendable {
+    var task: URLSessionTask?
 }
 
 extension Data {

@@ -50,9 +50,8 @@ struct JoinFlow {
             case 404:
                 if let ext { throw PexipClientError.notFound("conference extension '\(ext)'") }
                 throw PexipClientError.notFound(data.result(String.self) ?? "conference '\(alias)'")
-            case 401:
-                throw PexipClientError.forbidden("the node (or a proxy) wants HTTP credentials (401)")
-            case 407:
+            case 401, 407:
+                // A proxy in front of the node (the node itself signals a bad token with 403).
                 throw PexipClientError.proxyAuthenticationRequired
             case 502, 503, 504:
                 throw PexipClientError.unreachable("request_token answered HTTP \(status)")

@@ -49,10 +49,14 @@ struct Serve: ParsableCommand {
     @Option(help: "Worker threads serving connections (default: one per core).")
     var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    @Option(help: ArgumentHelp("Demand HTTP Basic credentials user:password on the client API, as a reverse proxy would (401).", valueName: "user:password"))
+    var basicAuth: String?
+
     @Flag(help: "Freeze token time; move it with POST /_mock/clock/advance {\"seconds\": N}.")
     var manualClock = false
 
     func validate() throws {
+        if let basicAuth, !basicAuth.contains(":") { throw ValidationError("--basic-auth takes user:password") }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard connectionMemory >= 2048 else { throw ValidationError("--connection-memory must be at least 2048") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -79,6 +83,10 @@ struct Serve: ParsableCommand {
         config.http.port = port
         config.http.connectionMemoryLimit = connectionMemory
         config.http.threads = threads
+        if let basicAuth, let colon = basicAuth.firstIndex(of: ":") {
+            config.proxyAuth = ProxyAuth(username: String(basicAuth[..<colon]),
+                                         password: String(basicAuth[basicAuth.index(after: colon)...]))
+        }
         config.journalLimit = journalLimit
         config.logger = Logger(label: "mockmcu")
         if manualClock { config.clock = ManualClock() }

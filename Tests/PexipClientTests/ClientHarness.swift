@@ -9,8 +9,11 @@ final class ClientHarness {
     let node: MockNode
     var url: URL { URL(string: node.baseURL)! }
 
-    init(_ conferences: [ConferenceConfig] = ConferenceConfig.builtins) throws {
-        node = try MockNode(conferences: conferences)
+    init(_ conferences: [ConferenceConfig] = ConferenceConfig.builtins,
+         configure: (inout MockNode.Configuration) -> Void = { _ in }) throws {
+        var config = MockNode.Configuration(conferences: conferences)
+        configure(&config)
+        node = try MockNode(config)
         try node.start()
     }
 

@@ -210,4 +210,28 @@ final class ClientSessionTests: XCTestCase {
         let events = await tap.until { if case .failed = $0 { return true }; return false }
         guard case .failed(let error) = events.last, case .unreachable = error else { return XCTFail("\(events)") }
     }
+
+    func testProxyCredentialsAreSentOnEveryRequest() async throws {
+        let h = try ClientHarness { $0.proxyAuth = ProxyAuth(username: "gate", password: "keeper") }
+        do {
+            _ = try await h.join("meet", "NoCreds")
+            XCTFail("joined past the proxy without credentials")
+        } catch let error as PexipClientError {
+            XCTAssertEqual(error, .proxyAuthenticationRequired)
+        }
+        do {
+            _ = try await h.join("meet", "Wrong") { $0.credentials = BasicCredentials(username: "gate", password: "nope") }
+            XCTFail("joined with wrong credentials")
+        } catch let error as PexipClientError {
+            XCTAssertEqual(error, .proxyAuthenticationRequired)
+        }
+        let session = try await h.join("meet", "Creds") { $0.credentials = BasicCredentials(username: "gate", password: "keeper") }
+        let tap = EventTap(session)
+        _ = await tap.roster()
+        await session.leave()
+        let mine = h.node.journal().filter { $0.kind == .request && $0.participant == session.participantUUID }
+        XCTAssertEqual(Set(mine.compactMap(\.request)), ["request_token", "events", "release_token"])
+        let expected = "Basic " + Data("gate:keeper".utf8).base64EncodedString()
+        XCTAssertTrue(mine.allSatisfy { $0.header("Authorization") == expected })
+    }
 }

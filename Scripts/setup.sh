@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what MockMCU needs on a fresh Debian machine (as root, non-interactive):
-# libmicrohttpd, pkg-config, and dnsmasq (a real DNS server for the discovery tests),
+# libmicrohttpd and pkg-config; for the tests, dnsmasq (a real DNS server for discovery)
+# and openssl and curl (a self-signed certificate and an HTTPS client for the TLS test),
 # skipping anything already present. Safe to run again.
 set -euo pipefail
 
 need=()
-for pkg in libmicrohttpd-dev pkg-config dnsmasq-base "$@"; do
+for pkg in libmicrohttpd-dev pkg-config dnsmasq-base openssl curl "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 

@@ -32,6 +32,8 @@ struct mmcu_daemon_settings {
     unsigned int connection_memory_limit;
     unsigned int connection_timeout;   /* seconds; 0 = none */
     unsigned int listen_backlog;
+    const char *tls_key_pem;  /* with tls_cert_pem: serve HTTPS (GnuTLS) */
+    const char *tls_cert_pem;
 };
 
 /**
@@ -48,7 +50,7 @@ static inline struct MHD_Daemon *mmcu_start_daemon(
     struct sockaddr_in6 v6;
     const struct sockaddr *bind_addr = NULL;
     unsigned int flags = s->flags;
-    struct MHD_OptionItem opts[12];
+    struct MHD_OptionItem opts[14];
     int n = 0;
 
     *error = 0;
@@ -71,6 +73,15 @@ static inline struct MHD_Daemon *mmcu_start_daemon(
     }
 #define MMCU_OPT(o, v, p) do { opts[n].option = (o); opts[n].value = (intptr_t)(v); opts[n].ptr_value = (p); n++; } while (0)
     MMCU_OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, completed_cls);
+    if (s->tls_key_pem != NULL && s->tls_cert_pem != NULL) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            *error = ENOTSUP;
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+        MMCU_OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)s->tls_key_pem);
+        MMCU_OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)s->tls_cert_pem);
+    }
     if (bind_addr != NULL) MMCU_OPT(MHD_OPTION_SOCK_ADDR, 0, (void *)bind_addr);
     if (s->pool_threads > 1) MMCU_OPT(MHD_OPTION_THREAD_POOL_SIZE, s->pool_threads, NULL);
     if (s->connection_limit > 0) MMCU_OPT(MHD_OPTION_CONNECTION_LIMIT, s->connection_limit, NULL);
@@ -82,7 +93,7 @@ static inline struct MHD_Daemon *mmcu_start_daemon(
     errno = 0;
     struct MHD_Daemon *d = MHD_start_daemon(flags, s->port, NULL, NULL, handler, handler_cls,
                                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-    if (d == NULL) *error = errno != 0 ? errno : EADDRINUSE;
+    if (d == NULL) *error = (flags & MHD_USE_TLS) ? EPROTO : (errno != 0 ? errno : EADDRINUSE);
     return d;
 }
 

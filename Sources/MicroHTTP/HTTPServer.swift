@@ -9,6 +9,17 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
+/// A certificate (chain) and its private key, both PEM, for serving HTTPS.
+public struct TLSIdentity: Sendable, Equatable {
+    public var certificatePEM: String
+    public var privateKeyPEM: String
+
+    public init(certificatePEM: String, privateKeyPEM: String) {
+        self.certificatePEM = certificatePEM
+        self.privateKeyPEM = privateKeyPEM
+    }
+}
+
 /// A small HTTP/1.1 server over GNU libmicrohttpd: a thread pool with epoll,
 /// complete requests handed to one handler, server-sent-event streams that
 /// suspend while idle, deferred answers, and a stop that never leaves a
@@ -38,6 +49,8 @@ public final class HTTPServer: Sendable {
         public var heartbeatComment: String = "keepalive"
         /// Pending listen queue.
         public var listenBacklog: Int = 4096
+        /// Serve HTTPS with this certificate and key (PEM) instead of HTTP.
+        public var tls: TLSIdentity?
 
         public init() {}
     }
@@ -91,21 +104,31 @@ public final class HTTPServer: Sendable {
             var host = configuration.host
             if host == "localhost" { host = "127.0.0.1" }
             var error: Int32 = 0
+            let key = configuration.tls?.privateKeyPEM ?? ""
+            let cert = configuration.tls?.certificatePEM ?? ""
+            let tls = configuration.tls != nil
             let daemon: OpaquePointer? = host.withCString { hostPtr in
-                var settings = mmcu_daemon_settings(
-                    flags: UInt32(flags), port: configuration.port,
-                    bind_host: host.isEmpty ? nil : hostPtr,
-                    pool_threads: UInt32(max(1, configuration.threads)),
-                    connection_limit: UInt32(configuration.connectionLimit),
-                    connection_memory_limit: UInt32(configuration.connectionMemoryLimit),
-                    connection_timeout: UInt32(max(0, configuration.idleTimeout)),
-                    listen_backlog: UInt32(configuration.listenBacklog))
-                return mmcu_start_daemon(&settings, mhdAccessHandler, retained.toOpaque(),
-                                         mhdRequestCompleted, retained.toOpaque(), &error)
+                key.withCString { keyPtr in
+                    cert.withCString { certPtr in
+                        var settings = mmcu_daemon_settings(
+                            flags: UInt32(flags), port: configuration.port,
+                            bind_host: host.isEmpty ? nil : hostPtr,
+                            pool_threads: UInt32(max(1, configuration.threads)),
+                            connection_limit: UInt32(configuration.connectionLimit),
+                            connection_memory_limit: UInt32(configuration.connectionMemoryLimit),
+                            connection_timeout: UInt32(max(0, configuration.idleTimeout)),
+                            listen_backlog: UInt32(configuration.listenBacklog),
+                            tls_key_pem: tls ? keyPtr : nil, tls_cert_pem: tls ? certPtr : nil)
+                        return mmcu_start_daemon(&settings, mhdAccessHandler, retained.toOpaque(),
+                                                 mhdRequestCompleted, retained.toOpaque(), &error)
+                    }
+                }
             }
             guard let daemon else {
                 retained.release()
                 let reason = error == EINVAL ? "'\(configuration.host)' is not a numeric IP address"
+                    : error == ENOTSUP ? "this libmicrohttpd was built without TLS"
+                    : error == EPROTO ? "the TLS certificate or key was refused, or the address is taken"
                     : String(cString: strerror(error))
                 throw HTTPServerError("cannot listen on \(configuration.host):\(configuration.port): \(reason)")
             }

@@ -107,7 +107,7 @@ public final class MockNode: Sendable {
         var host = configuration.http.host
         if host.isEmpty || host == "0.0.0.0" { host = "127.0.0.1" }
         if host.contains(":") { host = "[\(host)]" }
-        return "http://\(host):\(port)"
+        return "\(configuration.http.tls == nil ? "http" : "https")://\(host):\(port)"
     }
 
     /// Event streams open now.

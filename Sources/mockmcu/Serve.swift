@@ -52,11 +52,18 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Demand HTTP Basic credentials user:password on the client API, as a reverse proxy would (401).", valueName: "user:password"))
     var basicAuth: String?
 
+    @Option(help: "Serve HTTPS with this certificate (PEM); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "The private key (PEM) for --tls-cert.")
+    var tlsKey: String?
+
     @Flag(help: "Freeze token time; move it with POST /_mock/clock/advance {\"seconds\": N}.")
     var manualClock = false
 
     func validate() throws {
         if let basicAuth, !basicAuth.contains(":") { throw ValidationError("--basic-auth takes user:password") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard connectionMemory >= 2048 else { throw ValidationError("--connection-memory must be at least 2048") }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -83,6 +90,13 @@ struct Serve: ParsableCommand {
         config.http.port = port
         config.http.connectionMemoryLimit = connectionMemory
         config.http.threads = threads
+        if let tlsCert, let tlsKey {
+            guard let cert = try? String(contentsOfFile: tlsCert, encoding: .utf8),
+                  let key = try? String(contentsOfFile: tlsKey, encoding: .utf8) else {
+                throw ValidationError("cannot read \(tlsCert) or \(tlsKey)")
+            }
+            config.http.tls = TLSIdentity(certificatePEM: cert, privateKeyPEM: key)
+        }
         if let basicAuth, let colon = basicAuth.firstIndex(of: ":") {
             config.proxyAuth = ProxyAuth(username: String(basicAuth[..<colon]),
                                          password: String(basicAuth[basicAuth.index(after: colon)...]))

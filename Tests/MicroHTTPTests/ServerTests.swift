@@ -264,3 +264,51 @@ final class ServerTests: XCTestCase {
         for c in clients { XCTAssertEqual(try c.readChunk(), .data(Array("data: hi\n\n".utf8))) }
     }
 }
+
+final class TLSTests: XCTestCase {
+    /// A self-signed certificate for 127.0.0.1 made with openssl for this test.
+    private func makeIdentity() throws -> (TLSIdentity, certPath: String) {
+        let dir = NSTemporaryDirectory() + "mockmcu-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                       "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "\(dir)/key.pem", "-out", "\(dir)/cert.pem"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let cert = try String(contentsOfFile: "\(dir)/cert.pem", encoding: .utf8)
+        let key = try String(contentsOfFile: "\(dir)/key.pem", encoding: .utf8)
+        return (TLSIdentity(certificatePEM: cert, privateKeyPEM: key), "\(dir)/cert.pem")
+    }
+
+    func testServesHTTPSWithTheGivenCertificate() throws {
+        let (identity, certPath) = try makeIdentity()
+        var config = HTTPServer.Configuration()
+        config.tls = identity
+        let server = HTTPServer(configuration: config) { request in
+            .response(HTTPResponse(status: 200, contentType: "text/plain", text: "secure \(request.path)"))
+        }
+        try server.start()
+        defer { server.stop() }
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "--cacert", certPath, "https://127.0.0.1:\(server.port)/hello"]
+        let out = Pipe()
+        curl.standardOutput = out
+        try curl.run()
+        curl.waitUntilExit()
+        XCTAssertEqual(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "secure /hello")
+        // Plain HTTP to the TLS port gets nowhere.
+        XCTAssertThrowsError(try LoopbackClient.request(port: server.port, target: "/hello", timeout: 2))
+    }
+
+    func testRefusesAKeyThatIsNotPEM() {
+        var config = HTTPServer.Configuration()
+        config.tls = TLSIdentity(certificatePEM: "not a certificate", privateKeyPEM: "not a key")
+        let server = HTTPServer(configuration: config) { _ in .drop }
+        XCTAssertThrowsError(try server.start()) { XCTAssertTrue("\($0)".contains("TLS"), "\($0)") }
+    }
+}

@@ -39,6 +39,9 @@ struct Driver {
         }
         defer { reader.cancel() }
 
+        if startJSON["tls_ca"] != nil {
+            log("tls_ca is not supported yet (URLSession on Linux takes no per-session trust roots); using the system's")
+        }
         let dnsServer = startJSON["dns"]?["server"]?.stringValue
         let node = start.string("node").flatMap { URL(string: $0) }.flatMap { $0.scheme == nil ? nil : $0 }
         guard node != nil || dnsServer != nil else {

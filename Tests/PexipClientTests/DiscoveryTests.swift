@@ -109,6 +109,22 @@ final class DiscoveryTests: XCTestCase {
         wait(for: [done], timeout: 30)
     }
 
+    func testNoAnswerFromTheDNSServerIsUnreachable() throws {
+        let done = expectation(description: "resolve")
+        Task {
+            defer { done.fulfill() }
+            var resolver = try NodeResolver(server: "127.0.0.1:9")
+            resolver.timeout = 0.3
+            do {
+                _ = try await resolver.candidates(for: "example.test")
+                XCTFail("resolved without a DNS server")
+            } catch let error as PexipClientError {
+                guard case .unreachable = error else { return XCTFail("\(error)") }
+            }
+        }
+        wait(for: [done], timeout: 10)
+    }
+
     private static func discover(_ dnsAddress: String, _ node: MockNode) async throws {
         let resolver = try NodeResolver(server: dnsAddress)
         let candidates = try await resolver.candidates(for: "example.test")

@@ -119,7 +119,12 @@ extension NodeState {
         }
         let c = conf.config
         let role: TokenRole
-        if let oneTimeToken = body.token ?? req.headers["token"] {
+        // A one-time token comes in the body (Android, PexRTC) or the `token`
+        // header (Swift). An unknown one in the body is refused; an unknown
+        // header is ignored, since some clients send their old session token
+        // on every request.
+        let headerGrant = req.headers["token"].flatMap { oneTime[$0] != nil ? $0 : nil }
+        if let oneTimeToken = body.token ?? headerGrant {
             guard let grant = oneTime.removeValue(forKey: oneTimeToken), grant.conferenceKey == conf.key,
                   grant.expiresAt > clock.now() else {
                 return Reply.invalidToken(c)

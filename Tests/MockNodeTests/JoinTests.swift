@@ -145,6 +145,10 @@ final class JoinTests: XCTestCase {
                        403, "one-time means once")
         let second = try h.node.refer(a.uuid, to: "secure")
         XCTAssertEqual(try h.call("POST", "secure", "request_token", body: "{}", headers: [("token", second)]).status, 200)
+        // A stale session token in the header is ignored: the PIN flow applies as usual.
+        let stale = try h.call("POST", "secure", "request_token", body: "{}", headers: [("token", a.token)])
+        XCTAssertEqual(stale.status, 403)
+        XCTAssertEqual(stale.json?["result"]?["pin"], "required")
     }
 
     func testUnknownRequestAndWrongMethod() throws {

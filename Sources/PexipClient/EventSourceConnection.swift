@@ -4,28 +4,10 @@ import PexipWire
 import FoundationNetworking
 #endif
 
-/// How one event-stream connection ended.
-enum StreamEnd: Error, Equatable {
-    /// The node answered with this status instead of a stream.
-    case status(Int)
-    /// The node ended the response normally (a live stream never should).
-    case endedCleanly
-    /// No byte for longer than the idle timeout.
-    case idle
-    /// A transport error.
-    case failed(String)
-    /// Closed on this side.
-    case cancelled
-}
-
 /// One `GET …/events` connection through a URLSession data delegate (which
 /// also works on Linux), parsed with the W3C parser, with an idle watchdog.
-final class EventSourceConnection: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    enum Item: Sendable {
-        /// The node answered 200: events follow.
-        case opened
-        case event(SSEEvent)
-    }
+final class EventSourceConnection: NSObject, URLSessionDataDelegate, EventStreamConnection, @unchecked Sendable {
+    typealias Item = EventStreamItem
 
     let items: AsyncThrowingStream<Item, Error>
     private let continuation: AsyncThrowingStream<Item, Error>.Continuation
@@ -79,7 +61,7 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, @unchecked 
     /// Closes the connection (idempotent).
     func cancel() { finish(.cancelled) }
 
-    private func finish(_ end: StreamEnd?) {
+    private func finish(_ end: EventStreamEnd?) {
         let (task, session, watchdog): (URLSessionDataTask?, URLSession?, Task<Void, Never>?) = lock.withLock {
             guard !finished else { return (nil, nil, nil) }
             finished = true

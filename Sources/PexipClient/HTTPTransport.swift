@@ -4,40 +4,21 @@ import PexipWire
 import FoundationNetworking
 #endif
 
-/// JSON requests to one node over URLSession.
-struct HTTPTransport: Sendable {
-    let base: URL
-    let credentials: BasicCredentials?
-    let timeout: Double
-    let session: URLSession
-
-    init(base: URL, credentials: BasicCredentials?, timeout: Double) {
-        self.base = base
-        self.credentials = credentials
-        self.timeout = timeout
+/// The default transport: Foundation's URLSession (FoundationNetworking on
+/// Linux), so the same code serves an iOS or macOS app.
+public final class URLSessionTransport: PexipTransport {
+    /// One session for the process: invalidating sessions while requests
+    /// finish crashed FoundationNetworking on Linux, so none is ever invalidated.
+    private static let shared: URLSession = {
         let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = timeout
         config.httpCookieStorage = nil
         config.urlCache = nil
-        session = URLSession(configuration: config, delegate: NoChallenges.shared, delegateQueue: nil)
-    }
+        return URLSession(configuration: config, delegate: NoChallenges.shared, delegateQueue: nil)
+    }()
 
-    /// The URL of a request under `/api/client/v2/conferences/<alias>/`.
-    func url(_ alias: String, _ request: String) -> URL {
-        URL(string: APIPath.conference(alias, request), relativeTo: base)!.absoluteURL
-    }
+    let session: URLSession
 
-    func request(_ url: URL, method: String = "GET", headers: [String: String] = [:], body: Data? = nil) -> URLRequest {
-        var r = URLRequest(url: url, timeoutInterval: timeout)
-        r.httpMethod = method
-        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
-        if let credentials { r.setValue(credentials.headerValue, forHTTPHeaderField: "Authorization") }
-        if let body {
-            r.httpBody = body
-            r.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        return r
-    }
+    public init() { session = URLSessionTransport.shared }
 
     /// Sends a request; transport failures become `.unreachable`.
     ///
@@ -47,7 +28,11 @@ struct HTTPTransport: Sendable {
     /// waits to resume the task). A request here always runs to its end,
     /// bounded by the request timeout; callers decide what to do with a
     /// late answer.
-    func send(_ request: URLRequest) async throws -> (status: Int, body: Data) {
+    public func send(_ exchange: HTTPExchange, timeout: Double) async throws -> (status: Int, body: Data) {
+        var request = URLRequest(url: exchange.url, timeoutInterval: timeout)
+        request.httpMethod = exchange.method
+        for (k, v) in exchange.headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.httpBody = exchange.body
         let session = self.session
         return try await withCheckedThrowingContinuation { continuation in
             let box = TaskBox()
@@ -69,10 +54,17 @@ struct HTTPTransport: Sendable {
         }
     }
 
-    /// POST with a token header and an optional JSON body.
-    func post(_ alias: String, _ request: String, token: String, body: Data? = nil) async throws -> (status: Int, body: Data) {
-        try await send(self.request(url(alias, request), method: "POST", headers: ["token": token], body: body))
+    public func openStream(_ exchange: HTTPExchange, idleTimeout: Double) -> any EventStreamConnection {
+        var request = URLRequest(url: exchange.url)
+        request.httpMethod = exchange.method
+        for (k, v) in exchange.headers { request.setValue(v, forHTTPHeaderField: k) }
+        let connection = EventSourceConnection(request: request, idleTimeout: idleTimeout)
+        connection.start()
+        return connection
     }
+
+    /// Nothing to release: the URLSession is shared by the process.
+    public func shutdown() async {}
 }
 
 /// Credentials go in our own `Authorization` header; an HTTP authentication

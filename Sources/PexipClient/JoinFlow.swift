@@ -3,7 +3,7 @@ import PexipWire
 
 /// `request_token` with the PIN and Virtual Reception prompts (§2.3, §2.4).
 struct JoinFlow {
-    let transport: HTTPTransport
+    let node: NodeClient
     let alias: String
     let options: JoinOptions
 
@@ -18,9 +18,9 @@ struct JoinFlow {
                 headers["pin"] = trimmed.isEmpty ? "none" : trimmed
             }
             let body = RequestTokenRequest(displayName: options.displayName, conferenceExtension: ext)
-            let request = transport.request(transport.url(alias, "request_token"), method: "POST", headers: headers,
-                                            body: Data(WireJSON.bytes(body)))
-            let (status, data) = try await transport.send(request)
+            let request = node.exchange(node.url(alias, "request_token"), method: "POST", headers: headers,
+                                        body: Data(WireJSON.bytes(body)))
+            let (status, data) = try await node.send(request)
             switch status {
             case 200:
                 guard let result = data.result(RequestTokenResult.self) else {

@@ -50,6 +50,8 @@ public struct JoinOptions: Sendable {
     public var extensionPrompt: (@Sendable () async -> String?)?
     public var credentials: BasicCredentials?
     public var timing = SessionTiming()
+    /// The HTTP stack; nil uses `URLSessionTransport`.
+    public var transport: (any PexipTransport)?
 
     public init(displayName: String, pin: String? = nil, conferenceExtension: String? = nil) {
         self.displayName = displayName

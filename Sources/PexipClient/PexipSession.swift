@@ -37,7 +37,9 @@ public actor PexipSession {
     public nonisolated let alias: String
 
     private let continuation: AsyncStream<SessionEvent>.Continuation
-    private let transport: HTTPTransport
+    private let node: NodeClient
+    /// Whether the session made its transport (and so shuts it down at the end).
+    private let ownsTransport: Bool
     private let timing: SessionTiming
     private var token: String
     private var expires: Double
@@ -49,11 +51,12 @@ public actor PexipSession {
     /// `leave` waits for it so the release is the token's last use.
     private var refreshing = false
     private var streamTask: Task<Void, Never>?
-    private var stream: EventSourceConnection?
+    private var stream: (any EventStreamConnection)?
 
-    init(transport: HTTPTransport, alias: String, result: RequestTokenResult, timing: SessionTiming) {
+    init(node: NodeClient, alias: String, result: RequestTokenResult, timing: SessionTiming, ownsTransport: Bool) {
         (events, continuation) = AsyncStream.makeStream(of: SessionEvent.self)
-        self.transport = transport
+        self.node = node
+        self.ownsTransport = ownsTransport
         self.alias = alias
         self.timing = timing
         participantUUID = result.participantUUID
@@ -68,9 +71,17 @@ public actor PexipSession {
     /// Joins `conference` on the node at `node` (e.g. `https://pexip.example.com`),
     /// asking the prompts in `options` for a PIN or extension when the node wants one.
     public static func join(node: URL, conference: String, options: JoinOptions) async throws -> PexipSession {
-        let transport = HTTPTransport(base: node, credentials: options.credentials, timeout: options.timing.requestTimeout)
-        let result = try await JoinFlow(transport: transport, alias: conference, options: options).run()
-        let session = PexipSession(transport: transport, alias: conference, result: result, timing: options.timing)
+        let client = NodeClient(base: node, credentials: options.credentials, timeout: options.timing.requestTimeout,
+                                transport: options.transport ?? URLSessionTransport())
+        let result: RequestTokenResult
+        do {
+            result = try await JoinFlow(node: client, alias: conference, options: options).run()
+        } catch {
+            if options.transport == nil { await client.transport.shutdown() }
+            throw error
+        }
+        let session = PexipSession(node: client, alias: conference, result: result, timing: options.timing,
+                                   ownsTransport: options.transport == nil)
         await session.begin()
         return session
     }
@@ -88,9 +99,11 @@ public actor PexipSession {
         let resolver = try resolver ?? NodeResolver()
         var tried: [String] = []
         for node in try await resolver.candidates(for: domain) {
-            let probe = HTTPTransport(base: node, credentials: options.credentials, timeout: min(5, options.timing.requestTimeout))
+            let probe = NodeClient(base: node, credentials: options.credentials,
+                                   timeout: min(5, options.timing.requestTimeout),
+                                   transport: options.transport ?? URLSessionTransport())
             let status = URL(string: APIPath.status, relativeTo: node)!.absoluteURL
-            if let (code, _) = try? await probe.send(probe.request(status)), code == 200 {
+            if let (code, _) = try? await probe.send(probe.exchange(status)), code == 200 {
                 return try await join(node: node, conference: alias, options: options)
             }
             tried.append(node.absoluteString)
@@ -124,7 +137,7 @@ public actor PexipSession {
 
     private func post(_ request: String, body: [UInt8]) async throws {
         guard phase == .active else { throw PexipClientError.cancelled }
-        let (status, data) = try await transport.post(alias, request, token: token, body: Data(body))
+        let (status, data) = try await node.post(alias, request, token: token, body: Data(body))
         switch status {
         case 200: return
         case 403: throw PexipClientError.forbidden(data.result(String.self) ?? "HTTP 403")
@@ -140,9 +153,10 @@ public actor PexipSession {
         phase = .left
         stopBackground()
         await refreshTask?.value
-        _ = try? await transport.post(alias, "release_token", token: token)
+        _ = try? await node.post(alias, "release_token", token: token)
         continuation.yield(.left)
         continuation.finish()
+        if ownsTransport { await node.transport.shutdown() }
     }
 
     private func stopBackground() {
@@ -163,6 +177,14 @@ public actor PexipSession {
         default: break
         }
         continuation.finish()
+        if ownsTransport {
+            let transport = node.transport
+            let refresh = refreshTask
+            Task {
+                await refresh?.value
+                await transport.shutdown()
+            }
+        }
     }
 
     // MARK: - token refresh
@@ -186,7 +208,7 @@ public actor PexipSession {
             let outcome: (status: Int, body: Data)?
             refreshing = true
             do {
-                outcome = try await transport.post(alias, "refresh_token", token: used)
+                outcome = try await node.post(alias, "refresh_token", token: used)
             } catch {
                 outcome = nil
             }
@@ -226,11 +248,9 @@ public actor PexipSession {
         var failures = 0
         var lost = false
         while phase == .active && !Task.isCancelled {
-            let request = transport.request(transport.url(alias, "events"), headers: ["token": token])
-            let connection = EventSourceConnection(request: request, idleTimeout: timing.streamIdleTimeout)
+            let connection = node.openEvents(alias, token: token, idleTimeout: timing.streamIdleTimeout)
             stream = connection
-            connection.start()
-            var end: StreamEnd = .endedCleanly
+            var end: EventStreamEnd = .endedCleanly
             do {
                 for try await item in connection.items {
                     switch item {
@@ -243,7 +263,7 @@ public actor PexipSession {
                     if phase != .active { return }
                 }
                 end = Task.isCancelled ? .cancelled : .endedCleanly
-            } catch let e as StreamEnd {
+            } catch let e as EventStreamEnd {
                 end = e
             } catch {
                 end = .failed("\(error)")

@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PexipWire", targets: ["PexipWire"]),
         .library(name: "MockNode", targets: ["MockNode"]),
         .library(name: "PexipClient", targets: ["PexipClient"]),
+        .library(name: "PexipClientNIO", targets: ["PexipClientNIO"]),
         .executable(name: "mockmcu", targets: ["mockmcu"]),
         .executable(name: "pexip-client", targets: ["pexip-client"]),
     ],
@@ -16,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Only for PexipClientNIO: HTTPS with a given CA on Linux, where URLSession takes no trust roots.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,10 +41,17 @@ let package = Package(
         ),
         .target(name: "CUDPExchange"),
         .target(name: "PexipClient", dependencies: ["PexipWire", "CUDPExchange"]),
+        .target(
+            name: "PexipClientNIO",
+            dependencies: [
+                "PexipClient", "PexipWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(
             name: "pexip-client",
             dependencies: [
-                "PexipClient", "PexipWire",
+                "PexipClient", "PexipClientNIO", "PexipWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,8 +70,9 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
-        .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "PexipWire"]),
+        .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "MicroHTTP", "PexipWire"]),
         .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipWire", "MockNode"]),
+        .testTarget(name: "PexipClientNIOTests", dependencies: ["PexipClientNIO", "PexipClient", "MockNode", "MicroHTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

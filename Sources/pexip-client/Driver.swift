@@ -1,5 +1,6 @@
 import Foundation
 import PexipClient
+import PexipClientNIO
 import PexipWire
 
 /// The client driver protocol v1 (docs/driver-protocol.md) on stdin/stdout.
@@ -39,9 +40,16 @@ struct Driver {
         }
         defer { reader.cancel() }
 
-        if startJSON["tls_ca"] != nil {
-            log("tls_ca is not supported yet (URLSession on Linux takes no per-session trust roots); using the system's")
+        var ownTransport: NIOTransport?
+        if let pem = start.string("tls_ca") {
+            do {
+                ownTransport = try NIOTransport(trustedCAPEM: pem)
+            } catch {
+                reporter.failed("protocol", "tls_ca: \(error)")
+                return 1
+            }
         }
+        defer { if let ownTransport { Task { await ownTransport.shutdown() } } }
         let dnsServer = startJSON["dns"]?["server"]?.stringValue
         let node = start.string("node").flatMap { URL(string: $0) }.flatMap { $0.scheme == nil ? nil : $0 }
         guard node != nil || dnsServer != nil else {
@@ -57,6 +65,7 @@ struct Driver {
         if let auth = startJSON["proxy_auth"], let user = auth["username"]?.stringValue {
             options.credentials = BasicCredentials(username: user, password: auth["password"]?.stringValue ?? "")
         }
+        options.transport = ownTransport
         let reporter = self.reporter
         options.pinPrompt = { prompt in
             reporter.send("pin_required", ["guest_pin": .string(prompt.guestPINRequired ? "required" : "none")])

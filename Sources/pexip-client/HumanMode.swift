@@ -12,9 +12,11 @@ struct HumanMode {
     let target: Target
     let name: String
     let pin: String?
+    let transport: (any PexipTransport)?
 
     func run() async -> Int32 {
         var options = JoinOptions(displayName: name, pin: pin)
+        options.transport = transport
         options.pinPrompt = { prompt in
             let hint = prompt.guestPINRequired ? "PIN" : "host PIN (empty to join as a guest)"
             FileHandle.standardError.write(Data("\(hint): ".utf8))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PexipClient
+import PexipClientNIO
 import PexipWire
 
 @main
@@ -40,6 +41,9 @@ struct PexipClientCommand: AsyncParsableCommand {
     @Option(help: "A PIN to send up front (otherwise you are asked if one is needed).")
     var pin: String?
 
+    @Option(help: "Trust this CA certificate (PEM file) for an HTTPS node, e.g. a self-signed test node.")
+    var caFile: String?
+
     func validate() throws {
         if driver { return }
         if let address {
@@ -63,7 +67,15 @@ struct PexipClientCommand: AsyncParsableCommand {
             guard let url = URL(string: node!), url.scheme != nil else { throw ValidationError("--node must be a URL like http://127.0.0.1:8080") }
             target = .node(url, conference!)
         }
-        let status = await HumanMode(target: target, name: name, pin: pin).run()
+        var transport: NIOTransport?
+        if let caFile {
+            guard let pem = try? String(contentsOfFile: caFile, encoding: .utf8) else {
+                throw ValidationError("cannot read \(caFile)")
+            }
+            transport = try NIOTransport(trustedCAPEM: pem)
+        }
+        let status = await HumanMode(target: target, name: name, pin: pin, transport: transport).run()
+        await transport?.shutdown()
         throw ExitCode(status)
     }
 }

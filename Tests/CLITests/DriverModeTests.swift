@@ -1,4 +1,5 @@
 import Foundation
+import MicroHTTP
 import MockNode
 import PexipWire
 import XCTest
@@ -192,5 +193,31 @@ final class DriverModeTests: XCTestCase {
             XCTAssertNotNil(status)
             XCTAssertNotEqual(status, 0, "\(first.jsonText)")
         }
+    }
+
+    func testTLSNodeTrustedThroughTlsCA() throws {
+        let dir = NSTemporaryDirectory() + "mockmcu-driver-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "\(dir)/k.pem", "-out", "\(dir)/c.pem"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        let cert = try String(contentsOfFile: "\(dir)/c.pem", encoding: .utf8)
+        var config = MockNode.Configuration(conferences: ConferenceConfig.builtins)
+        config.http.tls = TLSIdentity(certificatePEM: cert, privateKeyPEM: try String(contentsOfFile: "\(dir)/k.pem", encoding: .utf8))
+        let node = try MockNode(config)
+        try node.start()
+        defer { node.stop() }
+        let child = try Child(binary)
+        child.send(start(node, "meet", extra: ["tls_ca": .string(cert)]))
+        XCTAssertEqual(child.next()?["type"], "joined")
+        XCTAssertEqual(child.until("roster").last?["participants"]?.arrayValue?.count, 1)
+        child.send(["type": "leave"])
+        XCTAssertEqual(child.until("left").last, ["type": "left"])
+        XCTAssertEqual(child.exitStatus(), 0)
     }
 }

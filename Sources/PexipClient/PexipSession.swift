@@ -50,6 +50,9 @@ public actor PexipSession {
     /// A refresh request is on the wire: its task must not be cancelled, and
     /// `leave` waits for it so the release is the token's last use.
     private var refreshing = false
+    /// App requests (chat) on the wire; `leave` waits for them too.
+    private var requestsInFlight = 0
+    private var quietWaiters: [CheckedContinuation<Void, Never>] = []
     private var streamTask: Task<Void, Never>?
     private var stream: (any EventStreamConnection)?
 
@@ -137,6 +140,14 @@ public actor PexipSession {
 
     private func post(_ request: String, body: [UInt8]) async throws {
         guard phase == .active else { throw PexipClientError.cancelled }
+        requestsInFlight += 1
+        defer {
+            requestsInFlight -= 1
+            if requestsInFlight == 0 {
+                for waiter in quietWaiters { waiter.resume() }
+                quietWaiters = []
+            }
+        }
         let (status, data) = try await node.post(alias, request, token: token, body: Data(body))
         switch status {
         case 200: return
@@ -153,6 +164,7 @@ public actor PexipSession {
         phase = .left
         stopBackground()
         await refreshTask?.value
+        if requestsInFlight > 0 { await withCheckedContinuation { quietWaiters.append($0) } }
         _ = try? await node.post(alias, "release_token", token: token)
         continuation.yield(.left)
         continuation.finish()

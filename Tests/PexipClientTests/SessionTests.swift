@@ -234,4 +234,18 @@ final class ClientSessionTests: XCTestCase {
         let expected = "Basic " + Data("gate:keeper".utf8).base64EncodedString()
         XCTAssertTrue(mine.allSatisfy { $0.header("Authorization") == expected })
     }
+
+    func testNoRequestFollowsTheReleaseEvenWithChatOnTheWire() async throws {
+        let h = try ClientHarness()
+        try h.node.addFault(FaultRule(path: "message", action: .delay, delay: 0.3, count: 0))
+        let session = try await h.join("meet", "A")
+        async let chat: Void = { try? await session.send(message: "last words") }()
+        async let gone: Void = session.leave()
+        _ = await (chat, gone)
+        let token = await session.currentToken
+        // Wait for the delayed chat (if it was sent) to reach the node's journal.
+        _ = h.node.waitForJournal(timeout: 2) { $0.request == "message" }
+        let withToken = h.node.journal().filter { $0.kind == .request && $0.token == token }
+        XCTAssertEqual(withToken.last?.request, "release_token", "\(withToken.compactMap(\.request))")
+    }
 }

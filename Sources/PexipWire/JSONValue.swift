@@ -33,9 +33,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    /// Parses JSON text or bytes; nil if they are not JSON.
+    /// Parses JSON bytes (strict RFC 8259); nil if they are not JSON.
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        try? WireJSON.decoder.decode(JSONValue.self, from: Data(bytes))
+        JSONParser.parse(bytes)
     }
 
     /// Parses JSON text; nil if it is not JSON.

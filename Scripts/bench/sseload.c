@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,8 +184,19 @@ int main(int argc, char **argv) {
             }
         }
     }
-    printf("{\"streams\": %d, \"received\": %d, \"first_ms\": %.2f, \"last_ms\": %.2f}\n", ready, got, first * 1000,
-           last * 1000);
+    /* The node's own figure: how long it took to queue the event (from its answer). */
+    double queued = -1;
+    struct pollfd pfd = {.fd = ctl, .events = POLLIN};
+    if (poll(&pfd, 1, 2000) > 0) {
+        ssize_t r = recv(ctl, buf, sizeof buf - 1, 0);
+        if (r > 0) {
+            buf[r] = 0;
+            char *q = strstr(buf, "\"queued_ms\":");
+            if (q) queued = atof(q + strlen("\"queued_ms\":"));
+        }
+    }
+    printf("{\"streams\": %d, \"received\": %d, \"first_ms\": %.2f, \"last_ms\": %.2f, \"queued_ms\": %.2f}\n",
+           ready, got, first * 1000, last * 1000, queued);
     fflush(stdout);
     return got == ready ? 0 : 1;
 }

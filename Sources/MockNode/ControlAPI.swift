@@ -93,8 +93,10 @@ extension MockNode {
             let data = body["data"]?.jsonText ?? "null"
             let target: EventTarget = body["participant"]?.stringValue.map { .participant($0) }
                 ?? body["alias"]?.stringValue.map { .conference($0) } ?? .everyone
+            let started = DispatchTime.now().uptimeNanoseconds
             let n = try inject(event: event, data: data, to: target)
-            return controlReply(200, ["recipients": .number(Double(n))])
+            let queued = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            return controlReply(200, ["recipients": .number(Double(n)), "queued_ms": .number((queued * 100).rounded() / 100)])
         case ("GET", 1, "faults"):
             let rules = faults().map { rule, remaining -> JSONValue in
                 var o = JSONValue.from(rule).objectValue ?? [:]

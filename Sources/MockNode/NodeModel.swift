@@ -183,11 +183,33 @@ enum TokenGenerator {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Standard base64 with padding (event ids).
-    static func base64(_ bytes: [UInt8]) -> String {
-        var s = Array(base64URL(bytes).utf8).map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 }
-        while s.count % 4 != 0 { s.append(UInt8(ascii: "=")) }
-        return String(decoding: s, as: UTF8.self)
+    private static let standardAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Standard base64 with padding.
+    static func base64(_ bytes: [UInt8]) -> String { String(decoding: base64Bytes(bytes), as: UTF8.self) }
+
+    static func base64Bytes(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i < bytes.count {
+            let rest = bytes.count - i
+            let n = UInt32(bytes[i]) << 16 | (rest > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (rest > 2 ? UInt32(bytes[i + 2]) : 0)
+            out.append(standardAlphabet[Int(n >> 18 & 63)])
+            out.append(standardAlphabet[Int(n >> 12 & 63)])
+            out.append(rest > 1 ? standardAlphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(rest > 2 ? standardAlphabet[Int(n & 63)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return out
+    }
+
+    /// An event id: base64 of "<stream>_<seq>" (§10), as bytes.
+    static func eventID(stream: Int, seq: Int) -> [UInt8] {
+        var text = Array(String(stream).utf8)
+        text.append(UInt8(ascii: "_"))
+        text.append(contentsOf: String(seq).utf8)
+        return base64Bytes(text)
     }
 
     /// URL-safe base64 (RFC 4648 §5) without padding.

@@ -91,10 +91,17 @@ struct NodeState {
             guard var slot = p.streams[key] else { continue }
             slot.seq += 1
             p.streams[key] = slot
-            let id = useIDs ? TokenGenerator.base64(Array("\(slot.number)_\(slot.seq)".utf8)) : nil
-            let outcome = slot.stream.send(id.map { Array(SSEEncoder.idLine($0).utf8) } ?? [], body)
+            var head: [UInt8] = []
+            if useIDs {
+                let id = TokenGenerator.eventID(stream: slot.number, seq: slot.seq)
+                head.reserveCapacity(id.count + 5)
+                head.append(contentsOf: idPrefix)
+                head.append(contentsOf: id)
+                head.append(10)
+                e.id = String(decoding: id, as: UTF8.self)
+            }
+            let outcome = slot.stream.send(head, body)
             e.stream = slot.number
-            e.id = id
             e.delivered = outcome == .queued
             record(e)
         }
@@ -266,6 +273,8 @@ struct NodeState {
         record(e)
     }
 }
+
+private let idPrefix = Array("id: ".utf8)
 
 extension Double {
     func rounded(toPlaces places: Int) -> Double {

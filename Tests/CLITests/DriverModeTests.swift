@@ -196,19 +196,10 @@ final class DriverModeTests: XCTestCase {
     }
 
     func testTLSNodeTrustedThroughTlsCA() throws {
-        let dir = NSTemporaryDirectory() + "mockmcu-driver-tls-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "\(dir)/k.pem", "-out", "\(dir)/c.pem"]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        let cert = try String(contentsOfFile: "\(dir)/c.pem", encoding: .utf8)
+        let identity = try TLSIdentity.selfSigned()
+        let cert = identity.certificatePEM
         var config = MockNode.Configuration(conferences: ConferenceConfig.builtins)
-        config.http.tls = TLSIdentity(certificatePEM: cert, privateKeyPEM: try String(contentsOfFile: "\(dir)/k.pem", encoding: .utf8))
+        config.http.tls = identity
         let node = try MockNode(config)
         try node.start()
         defer { node.stop() }

@@ -266,26 +266,11 @@ final class ServerTests: XCTestCase {
 }
 
 final class TLSTests: XCTestCase {
-    /// A self-signed certificate for 127.0.0.1 made with openssl for this test.
-    private func makeIdentity() throws -> (TLSIdentity, certPath: String) {
-        let dir = NSTemporaryDirectory() + "mockmcu-tls-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                       "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "\(dir)/key.pem", "-out", "\(dir)/cert.pem"]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        let cert = try String(contentsOfFile: "\(dir)/cert.pem", encoding: .utf8)
-        let key = try String(contentsOfFile: "\(dir)/key.pem", encoding: .utf8)
-        return (TLSIdentity(certificatePEM: cert, privateKeyPEM: key), "\(dir)/cert.pem")
-    }
-
     func testServesHTTPSWithTheGivenCertificate() throws {
-        let (identity, certPath) = try makeIdentity()
+        let identity = try TLSIdentity.selfSigned()
+        let certPath = NSTemporaryDirectory() + "mockmcu-ca-\(UUID().uuidString).pem"
+        try identity.certificatePEM.write(toFile: certPath, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: certPath) }
         var config = HTTPServer.Configuration()
         config.tls = identity
         let server = HTTPServer(configuration: config) { request in

@@ -6,25 +6,9 @@ import PexipClientNIO
 import XCTest
 
 final class TLSClientTests: XCTestCase {
-    /// A self-signed certificate for 127.0.0.1 made with openssl for this test.
-    private func identity() throws -> TLSIdentity {
-        let dir = NSTemporaryDirectory() + "mockmcu-tls-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                       "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "\(dir)/key.pem", "-out", "\(dir)/cert.pem"]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return TLSIdentity(certificatePEM: try String(contentsOfFile: "\(dir)/cert.pem", encoding: .utf8),
-                           privateKeyPEM: try String(contentsOfFile: "\(dir)/key.pem", encoding: .utf8))
-    }
-
     /// Synchronous (the certificate is made by a child process); the client runs in a Task.
     func testJoinsAnHTTPSNodeTrustingItsCertificateAndRefusesWithoutIt() throws {
-        let tls = try identity()
+        let tls = try TLSIdentity.selfSigned()
         var config = MockNode.Configuration(conferences: ConferenceConfig.builtins)
         config.http.tls = tls
         let node = try MockNode(config)

@@ -24,6 +24,7 @@ struct Serve: ParsableCommand {
           mockmcu serve
           mockmcu serve --port 9000 --config conferences.yaml
           mockmcu serve --host 0.0.0.0 --manual-clock   # advance time via POST /_mock/clock/advance
+          mockmcu serve --tls-cert cert.pem --tls-key key.pem --basic-auth gate:keeper
         """
     )
 
@@ -46,7 +47,7 @@ struct Serve: ParsableCommand {
                                discussion: "6144 holds request headers up to about 2.5 KB; larger headers get 431 Request Header Fields Too Large (raise this if a browser sends big cookies). Lower saves memory with many event streams."))
     var connectionMemory = 6144
 
-    @Option(help: "Worker threads serving connections (default: one per core).")
+    @Option(help: "Worker threads serving connections (the default is one per core).")
     var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     @Option(help: ArgumentHelp("Demand HTTP Basic credentials user:password on the client API, as a reverse proxy would (401).", valueName: "user:password"))

@@ -55,6 +55,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "Conformance", dependencies: ["PexipWire"]),
         .executableTarget(
             name: "mockmcu",
             dependencies: [
@@ -71,6 +72,7 @@ let package = Package(
         ),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
         .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "MicroHTTP", "PexipWire"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PexipWire"]),
         .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipWire", "MockNode"]),
         .testTarget(name: "PexipClientNIOTests", dependencies: ["PexipClientNIO", "PexipClient", "MockNode", "MicroHTTP"]),
     ],

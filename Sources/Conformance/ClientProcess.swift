@@ -1,0 +1,220 @@
+import Foundation
+import PexipWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a client under test wrote on stdout, line by line.
+public enum ClientOutput: Sendable, Equatable {
+    /// A JSON object: a driver-protocol message.
+    case message(JSONValue)
+    /// A line that is not a JSON object (a protocol error; truncated to 200 characters).
+    case notJSON(String)
+    /// stdout closed (the client exited or closed it).
+    case closed
+}
+
+/// How a client process ended.
+public enum ClientTermination: Sendable, Equatable {
+    /// It exited by itself with this status.
+    case exited(Int32)
+    /// It needed SIGTERM.
+    case terminated
+    /// It needed SIGKILL.
+    case killed
+
+    /// Whether the client left on its own, as the protocol asks.
+    public var exitedByItself: Bool { if case .exited = self { return true } else { return false } }
+}
+
+/// A client program under test, leading a process group of its own (Foundation's
+/// `Process` on Linux spawns children with `POSIX_SPAWN_SETPGROUP`; checked at
+/// start), so that whatever it starts can be signalled with it;
+/// driver-protocol JSON Lines on stdin/stdout, stderr kept for the report.
+/// Bounded whatever the client does: output lines are cut at 1 MiB, at most
+/// 10,000 lines are queued unread, and `stop` always leaves no process of the
+/// group behind.
+public final class ClientProcess: @unchecked Sendable {
+    private let process = Process()
+    private let stdinPipe = Pipe(), stdoutPipe = Pipe(), stderrPipe = Pipe()
+    private let condition = NSCondition()
+    private var lines: [ClientOutput] = []
+    private var dropped = 0
+    private var stdoutClosed = false
+    private var errText = ""
+    private var inputClosed = false
+    private let writeLock = NSLock()
+
+    /// The process group (= the client's pid: it leads its group).
+    public var groupID: Int32 { process.processIdentifier }
+
+    /// Starts `command` with `/bin/sh -c` in a process group of its own.
+    public init(command: String, environment: [String: String]? = nil, directory: URL? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        signal(SIGPIPE, SIG_IGN)
+        try process.run()
+        if let group = ClientProcess.processGroup(of: process.processIdentifier), group != process.processIdentifier {
+            process.terminate()
+            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey:
+                "the client did not get a process group of its own (pgid \(group)); cannot guarantee cleanup"])
+        }
+        let out = stdoutPipe.fileHandleForReading, err = stderrPipe.fileHandleForReading
+        Thread { [self] in readLines(out) }.start()
+        Thread { [self] in
+            while true {
+                let data = err.availableData
+                if data.isEmpty { return }
+                condition.withLock {
+                    if errText.utf8.count < 1 << 20 { errText += String(decoding: data, as: UTF8.self) }
+                }
+            }
+        }.start()
+    }
+
+    private func readLines(_ handle: FileHandle) {
+        var pending: [UInt8] = []
+        var overlong = false
+        func deliver(_ bytes: [UInt8]) {
+            let item: ClientOutput
+            if let json = JSONValue.parse(bytes), json.objectValue != nil {
+                item = .message(json)
+            } else {
+                item = .notJSON(String(String(decoding: bytes.prefix(800), as: UTF8.self).prefix(200)))
+            }
+            condition.withLock {
+                if lines.count < 10_000 { lines.append(item) } else { dropped += 1 }
+                condition.broadcast()
+            }
+        }
+        while true {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            for byte in data {
+                if byte == 10 {
+                    if !overlong { deliver(pending) }
+                    pending.removeAll(keepingCapacity: true)
+                    overlong = false
+                } else if pending.count < 1 << 20 {
+                    pending.append(byte)
+                } else if !overlong {
+                    overlong = true
+                    deliver(pending)  // reported as not JSON, cut
+                }
+            }
+        }
+        if !pending.isEmpty && !overlong { deliver(pending) }
+        condition.withLock {
+            stdoutClosed = true
+            condition.broadcast()
+        }
+    }
+
+    /// Writes one message as a JSON line; false once the client's stdin is closed.
+    @discardableResult
+    public func send(_ message: JSONValue) -> Bool {
+        writeLock.withLock {
+            guard !inputClosed else { return false }
+            do {
+                try stdinPipe.fileHandleForWriting.write(contentsOf: Data((message.jsonText + "\n").utf8))
+                return true
+            } catch {
+                inputClosed = true
+                return false
+            }
+        }
+    }
+
+    /// Closes the client's stdin (which the protocol reads as `leave`).
+    public func closeInput() {
+        writeLock.withLock {
+            guard !inputClosed else { return }
+            inputClosed = true
+            try? stdinPipe.fileHandleForWriting.close()
+        }
+    }
+
+    /// The next stdout line, `.closed` once stdout has ended, or nil after `timeout` seconds.
+    public func next(timeout: Double) -> ClientOutput? {
+        let deadline = Date().addingTimeInterval(max(0, timeout))
+        return condition.withLock {
+            while lines.isEmpty && !stdoutClosed {
+                if !condition.wait(until: deadline) { break }
+            }
+            if !lines.isEmpty { return lines.removeFirst() }
+            return stdoutClosed ? .closed : nil
+        }
+    }
+
+    /// Lines beyond the 10,000 queued, which were dropped unread.
+    public var droppedLines: Int { condition.withLock { dropped } }
+
+    /// What the client wrote on stderr (the first MiB).
+    public var standardError: String { condition.withLock { errText } }
+
+    /// Whether the client is still running.
+    public var isRunning: Bool { process.isRunning }
+
+    /// Waits up to `grace` seconds for the client to exit, then sends SIGTERM
+    /// to its whole group, waits `grace` again, then SIGKILL. Afterwards the
+    /// group is signalled once more so that nothing the client started
+    /// outlives it. Call `send(leave)` or `closeInput()` first to ask nicely.
+    @discardableResult
+    public func stop(grace: Double = 2) -> ClientTermination {
+        let outcome: ClientTermination
+        if waitForExit(grace) {
+            outcome = .exited(process.terminationStatus)
+        } else {
+            kill(-groupID, SIGTERM)
+            if waitForExit(grace) {
+                outcome = .terminated
+            } else {
+                kill(-groupID, SIGKILL)
+                _ = waitForExit(10)
+                outcome = .killed
+            }
+        }
+        // Leftovers of the group (a background child the client started).
+        kill(-groupID, SIGKILL)
+        closeInput()
+        return outcome
+    }
+
+    /// A process's group and state from /proc (Linux), or nil.
+    static func stat(of pid: String) -> (group: Int32, state: Substring)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // After "(comm)": state, ppid, pgrp, ...
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 2, let group = Int32(fields[2]) else { return nil }
+        return (group, fields[0])
+    }
+
+    static func processGroup(of pid: Int32) -> Int32? { stat(of: String(pid))?.group }
+
+    /// Whether any process of the client's group is still alive (zombies
+    /// waiting to be reaped do not count). Reads /proc (Linux).
+    public var groupAlive: Bool {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else {
+            return kill(-groupID, 0) == 0
+        }
+        return entries.contains { pid in
+            guard pid.allSatisfy(\.isNumber), let s = ClientProcess.stat(of: pid) else { return false }
+            return s.group == groupID && s.state != "Z"
+        }
+    }
+
+    private func waitForExit(_ seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            if Date() >= deadline { return false }
+            usleep(5_000)
+        }
+        return true
+    }
+}

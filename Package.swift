@@ -72,7 +72,7 @@ let package = Package(
         ),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
         .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "MicroHTTP", "PexipWire"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PexipWire"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PexipWire", "MockNode", "pexip-client"]),
         .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipWire", "MockNode"]),
         .testTarget(name: "PexipClientNIOTests", dependencies: ["PexipClientNIO", "PexipClient", "MockNode", "MicroHTTP"]),
     ],

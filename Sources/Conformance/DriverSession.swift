@@ -1,0 +1,91 @@
+import Foundation
+import PexipWire
+
+/// Everything a client reported during one session, in order, with times.
+public struct Transcript: Sendable {
+    /// Driver-protocol messages the client wrote, with seconds since start.
+    public var messages: [(t: Double, message: JSONValue)] = []
+    /// Lines that were not JSON objects (each a protocol error).
+    public var protocolErrors: [String] = []
+    /// How the process ended.
+    public var termination: ClientTermination = .exited(0)
+    /// Whether the deadline passed before the client ended by itself.
+    public var hitDeadline = false
+    /// The client's stderr.
+    public var standardError = ""
+
+    /// The messages of one type.
+    public func messages(ofType type: String) -> [JSONValue] {
+        messages.compactMap { $0.message["type"]?.stringValue == type ? $0.message : nil }
+    }
+
+    /// The last message of one type.
+    public func last(_ type: String) -> JSONValue? { messages(ofType: type).last }
+}
+
+/// Runs one driver-protocol session with a client: sends `start`, answers
+/// prompts from `answers` (`pin`, `extension`), lets `onMessage` react to
+/// each message (e.g. a scenario's timeline), and at the deadline sends
+/// `leave`, then stops the client as `ClientProcess.stop` does.
+public final class DriverSession {
+    public let client: ClientProcess
+    private let started = Date()
+    private var wantsLeave = false
+
+    public init(client: ClientProcess) { self.client = client }
+
+    /// Seconds since the session began.
+    public var elapsed: Double { Date().timeIntervalSince(started) }
+
+    /// Asks the client to leave (sends `leave` once).
+    public func leave() {
+        guard !wantsLeave else { return }
+        wantsLeave = true
+        client.send(["type": "leave"])
+    }
+
+    /// Sends any message to the client.
+    public func send(_ message: JSONValue) { client.send(message) }
+
+    public func run(start: JSONValue, answers: [String: String] = [:], deadline: Double, grace: Double = 2,
+                    onMessage: (JSONValue, DriverSession) -> Void = { _, _ in }) -> Transcript {
+        var transcript = Transcript()
+        client.send(start)
+        loop: while true {
+            let remaining = deadline - elapsed
+            if remaining <= 0 {
+                transcript.hitDeadline = true
+                break
+            }
+            switch client.next(timeout: min(remaining, 0.5)) {
+            case nil:
+                continue
+            case .closed?:
+                break loop
+            case .notJSON(let line)?:
+                transcript.protocolErrors.append(line)
+            case .message(let m)?:
+                transcript.messages.append((elapsed, m))
+                switch m["type"]?.stringValue {
+                case "pin_required":
+                    if let pin = answers["pin"] { client.send(["type": "pin", "pin": .string(pin)]) } else { leave() }
+                case "extension_required":
+                    if let ext = answers["extension"] { client.send(["type": "extension", "extension": .string(ext)]) } else { leave() }
+                default:
+                    break
+                }
+                onMessage(m, self)
+            }
+        }
+        if transcript.hitDeadline { leave() }
+        // After leave the client should report `left` and exit; collect what comes.
+        let stopDeadline = Date().addingTimeInterval(grace)
+        while client.isRunning && Date() < stopDeadline {
+            if case .message(let m)? = client.next(timeout: 0.1) { transcript.messages.append((elapsed, m)) }
+        }
+        transcript.termination = client.stop(grace: grace)
+        while case .message(let m)? = client.next(timeout: 0) { transcript.messages.append((elapsed, m)) }
+        transcript.standardError = client.standardError
+        return transcript
+    }
+}

@@ -168,23 +168,6 @@ public final class LoopbackClient {
         return out
     }
 
-    /// Whether the server closed the connection within `timeout` seconds.
-    public func waitForClose(timeout: Double) -> Bool {
-        let saved = self.timeout
-        self.timeout = timeout
-        defer { self.timeout = saved }
-        while true {
-            do {
-                let more = try fill()
-                if more.isEmpty { return true }
-            } catch LoopbackClientError.timedOut {
-                return false
-            } catch {
-                return true
-            }
-        }
-    }
-
     // MARK: - reading
 
     private func fill() throws -> [UInt8] {

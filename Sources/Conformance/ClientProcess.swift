@@ -42,6 +42,7 @@ public final class ClientProcess: @unchecked Sendable {
     private var dropped = 0
     private var stdoutClosed = false
     private var errText = ""
+    private var stderrClosed = false
     private var inputClosed = false
     private let writeLock = NSLock()
 
@@ -69,10 +70,15 @@ public final class ClientProcess: @unchecked Sendable {
         Thread { [self] in
             while true {
                 let data = err.availableData
-                if data.isEmpty { return }
                 condition.withLock {
-                    if errText.utf8.count < 1 << 20 { errText += String(decoding: data, as: UTF8.self) }
+                    if data.isEmpty {
+                        stderrClosed = true
+                        condition.broadcast()
+                    } else if errText.utf8.count < 1 << 20 {
+                        errText += String(decoding: data, as: UTF8.self)
+                    }
                 }
+                if data.isEmpty { return }
             }
         }.start()
     }
@@ -154,7 +160,7 @@ public final class ClientProcess: @unchecked Sendable {
     /// Lines beyond the 10,000 queued, which were dropped unread.
     public var droppedLines: Int { condition.withLock { dropped } }
 
-    /// What the client wrote on stderr (the first MiB).
+    /// What the client wrote on stderr (the first MiB); complete after `stop`.
     public var standardError: String { condition.withLock { errText } }
 
     /// Whether the client is still running.
@@ -182,6 +188,11 @@ public final class ClientProcess: @unchecked Sendable {
         // Leftovers of the group (a background child the client started).
         kill(-groupID, SIGKILL)
         closeInput()
+        // With the whole group gone, stderr reaches its end: read all of it.
+        let deadline = Date().addingTimeInterval(2)
+        condition.withLock {
+            while !stderrClosed { if !condition.wait(until: deadline) { break } }
+        }
         return outcome
     }
 

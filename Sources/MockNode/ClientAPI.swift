@@ -53,7 +53,7 @@ enum Reply {
 
 extension NodeState {
     /// Routes a request under `/api/client/v2/`.
-    mutating func handleClient(_ req: HTTPRequest, bodies: DecodedBodies, note: inout RequestNote) -> NodeReply {
+    mutating func handleClient(_ req: HTTPRequest, bodies: PreparedRequest, note: inout RequestNote) -> NodeReply {
         if req.path == APIPath.status || req.path == APIPath.status + "/" {
             guard req.method == "GET" else { return methodNotAllowed("GET", nil) }
             return maintenance ? Reply.lazy(503, "Maintenance mode") : Reply.ok(true)
@@ -95,11 +95,11 @@ extension NodeState {
 
     // MARK: - request_token
 
-    private mutating func requestToken(_ req: HTTPRequest, bodies: DecodedBodies,
+    private mutating func requestToken(_ req: HTTPRequest, bodies: PreparedRequest,
                                        conf dialledConf: ConferenceState, dialled: String,
                                        note: inout RequestNote) -> NodeReply {
         let body: RequestTokenRequest
-        switch bodies.token ?? DecodedBodies.decode(RequestTokenRequest.self, req.body) {
+        switch bodies.token ?? PreparedRequest.decode(RequestTokenRequest.self, req.body) {
         case .success(let b): body = b
         case .failure(let problem): return Reply.error(400, problem.message, dialledConf.config)
         }
@@ -216,7 +216,7 @@ struct BodyProblem: Error {
 /// Work done before the state lock is taken, so that it never holds up
 /// other requests: request bodies decoded (chosen by the request name), and
 /// the random token and uuid a request may need drawn.
-struct DecodedBodies: Sendable {
+struct PreparedRequest: Sendable {
     var token: Result<RequestTokenRequest, BodyProblem>?
     var message: Result<MessageRequest, BodyProblem>?
     var role: Result<RoleRequest, BodyProblem>?

@@ -68,7 +68,7 @@ struct ClientRoute {
 
 extension NodeState {
     /// Performs a tokened request for participant `p` of `conf`.
-    mutating func perform(_ route: ClientRoute, _ req: HTTPRequest, bodies: DecodedBodies, p: ParticipantState,
+    mutating func perform(_ route: ClientRoute, _ req: HTTPRequest, bodies: PreparedRequest, p: ParticipantState,
                           conf: ConferenceState) -> NodeReply {
         let c = conf.config
         if p.role == .guest && route.isHostOnly(caller: p.uuid) {
@@ -146,7 +146,7 @@ extension NodeState {
 
     private mutating func perform(_ action: ClientRoute.ParticipantAction, on target: ParticipantState,
                                   by p: ParticipantState, conf: ConferenceState, _ req: HTTPRequest,
-                                  bodies: DecodedBodies) -> NodeReply {
+                                  bodies: PreparedRequest) -> NodeReply {
         let c = conf.config
         let now = Date().timeIntervalSince1970
         switch action {
@@ -156,7 +156,7 @@ extension NodeState {
             eject(target, reason: WireMessage.disconnectedByRemoteHost, cause: "participant_disconnect")
             return Reply.ok(true)
         case .role:
-            switch bodies.role ?? DecodedBodies.decode(RoleRequest.self, req.body) {
+            switch bodies.role ?? PreparedRequest.decode(RoleRequest.self, req.body) {
             case .failure(let problem): return Reply.error(400, problem.message, c)
             case .success(let r):
                 target.role = r.role.tokenRole
@@ -183,10 +183,10 @@ extension NodeState {
     /// `message` (to everyone else, `direct: false`) or
     /// `participants/<uuid>/message` (to `recipient` only, `direct: true`).
     private mutating func chat(from p: ParticipantState, to recipient: ParticipantState?, conf: ConferenceState,
-                               _ req: HTTPRequest, bodies: DecodedBodies) -> NodeReply {
+                               _ req: HTTPRequest, bodies: PreparedRequest) -> NodeReply {
         let c = conf.config
         guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
-        switch bodies.message ?? DecodedBodies.decode(MessageRequest.self, req.body) {
+        switch bodies.message ?? PreparedRequest.decode(MessageRequest.self, req.body) {
         case .failure(let problem):
             return Reply.error(400, problem.message, c)
         case .success(let m):

@@ -29,7 +29,7 @@ extension MockNode {
     /// applying the first matching fault rule.
     private func handleWithFaults(_ req: HTTPRequest) -> HTTPResult {
         let entry = MockNode.requestEntry(req)
-        let bodies = DecodedBodies(req)
+        let bodies = PreparedRequest(req)
         let (outcome, delayed): (FaultOutcome, FaultRule?) = mutate { s in
             guard let fault = s.takeFault(method: req.method, path: req.path) else {
                 return (.pending(s.process(req, bodies: bodies, entry: entry)), nil)
@@ -177,7 +177,7 @@ extension NodeState {
     /// Routes a client API request and journals it (the request's entry
     /// before whatever events it caused). The answer is encoded by `finish`,
     /// after the state lock is released.
-    mutating func process(_ req: HTTPRequest, bodies: DecodedBodies, entry: JournalEntry) -> PendingAnswer {
+    mutating func process(_ req: HTTPRequest, bodies: PreparedRequest, entry: JournalEntry) -> PendingAnswer {
         var entry = entry
         entry.pending = true
         let seq = record(entry)

@@ -87,13 +87,7 @@ final class DriverModeTests: XCTestCase {
         var log: String { String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self) }
     }
 
-    private var binary: URL {
-        var dir = Bundle(for: DriverModeTests.self).bundleURL.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pexip-client").path) {
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug")
-        }
-        return dir.appendingPathComponent("pexip-client")
-    }
+    private var binary: URL { Products.url("pexip-client") }
 
     private func node() throws -> MockNode {
         let node = try MockNode(conferences: ConferenceConfig.builtins)

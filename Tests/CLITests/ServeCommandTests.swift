@@ -6,14 +6,7 @@ import XCTest
 
 /// Runs the built `mockmcu` program as a user would.
 final class ServeCommandTests: XCTestCase {
-    private var binary: URL {
-        // Test bundles sit beside the products in .build/<config>/.
-        var dir = Bundle(for: ServeCommandTests.self).bundleURL.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("mockmcu").path) {
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug")
-        }
-        return dir.appendingPathComponent("mockmcu")
-    }
+    private var binary: URL { Products.url("mockmcu") }
 
     private func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
@@ -47,15 +40,20 @@ final class ServeCommandTests: XCTestCase {
         return path
     }
 
-    func testServePrintsURLsAndPinsAnswersAndStopsOnSIGINT() throws {
+    /// Starts `mockmcu serve --port 0` and reads its banner up to `marker`.
+    private func startServe(until marker: String) throws -> (process: Process, out: Pipe, banner: String) {
         let p = Process()
         p.executableURL = binary
-        p.arguments = ["serve", "--port", "0", "--log-level", "warning"]
+        p.arguments = ["serve", "--port", "0", "--log-level", "error"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let banner = read(out, until: "Ctrl-C stops the node.")
+        return (p, out, read(out, until: marker))
+    }
+
+    func testServePrintsURLsAndPinsAnswersAndStopsOnSIGINT() throws {
+        let (p, out, banner) = try startServe(until: "Ctrl-C stops the node.")
         XCTAssertTrue(banner.contains("secure: host PIN 1234, guest PIN 5678"), banner)
         XCTAssertTrue(banner.contains("reception: Virtual Reception"), banner)
         let url = try XCTUnwrap(banner.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
@@ -102,14 +100,8 @@ final class ServeCommandTests: XCTestCase {
     }
 
     func testPortInUseIsAClearError() throws {
-        let blocker = Process()
-        blocker.executableURL = binary
-        blocker.arguments = ["serve", "--port", "0", "--log-level", "error"]
-        let out = Pipe()
-        blocker.standardOutput = out
-        try blocker.run()
+        let (blocker, _, banner) = try startServe(until: "\n")
         defer { blocker.interrupt(); blocker.waitUntilExit() }
-        let banner = read(out, until: "\n")
         let port = String(banner.split(separator: "\n")[0].split(separator: ":").last ?? "")
         let r = try run(["serve", "--port", port])
         XCTAssertNotEqual(r.status, 0)

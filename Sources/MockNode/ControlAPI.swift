@@ -26,6 +26,7 @@ extension MockNode {
         "POST /_mock/faults": "add {path, method?, action: status|delay|drop, status?, body?, delay?, count?}",
         "DELETE /_mock/faults": "clear fault rules",
         "GET /_mock/journal?after=N": "journal entries after seq N {entries, head, dropped}",
+        "POST /_mock/journal/note": "add a note {label, data? (JSON)} to the journal → the entry",
         "POST /_mock/maintenance": "{on: true|false}: GET status answers 503 while on",
         "POST /_mock/clock/advance": "{seconds}: advance a manual clock",
         "POST /_mock/reset": "back to the starting conferences, journal emptied",
@@ -116,6 +117,12 @@ extension MockNode {
             let entries = journal(after: after)
             return controlReply(200, ["entries": JSONValue.from(entries), "head": .number(Double(journalHead)),
                                       "dropped": .number(Double(journalDropped))])
+        case ("POST", 2, "journal") where p[1] == "note":
+            let body = try controlBody(req)
+            guard let label = body["label"]?.stringValue, !label.isEmpty else {
+                throw MockNodeError.badRequest("label is required")
+            }
+            return controlReply(200, JSONValue.from(try note(label, data: body["data"]?.jsonText)))
         case ("POST", 1, "maintenance"):
             let on = try controlBody(req)["on"]?.boolValue ?? true
             setMaintenance(on)

@@ -16,6 +16,10 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         case streamClose = "stream_close"
         /// Something the node did on its own or was told to do (eject, expire, fault, ...).
         case action
+        /// A remark from whoever drives the node (`action` = label, `data` = JSON text):
+        /// the conformance runner records what the client reported and what it was told,
+        /// so that one ordered record holds the wire and the driver protocol.
+        case note
     }
 
     /// A header field or query argument, serialised as `[name, value]`.

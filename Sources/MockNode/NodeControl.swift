@@ -206,6 +206,19 @@ extension MockNode {
         }
     }
 
+    /// Adds a `note` entry to the journal (`data`, if given, must be JSON text) and returns it.
+    @discardableResult
+    public func note(_ label: String, data: String? = nil) throws -> JournalEntry {
+        if let data, JSONValue.parse(data) == nil { throw MockNodeError.badRequest("note data must be JSON text") }
+        var entry = JournalEntry(kind: .note)
+        entry.action = label
+        entry.data = data
+        return mutate { s in
+            let seq = s.record(entry)
+            return s.journal.after(seq - 1).first ?? entry
+        }
+    }
+
     /// Disconnects a participant: `disconnect` with `reason`, then its stream is cut.
     public func eject(_ uuid: String, reason: String = WireMessage.disconnectedByRemoteHost) throws {
         try mutate { s in s.eject(try s.participant(uuid), reason: reason, cause: "eject") }

@@ -152,6 +152,22 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(h.node.journal().count, 0)
     }
 
+    func testNotesJoinTheJournalInOrderWithTheirData() throws {
+        let h = try NodeHarness([ConferenceConfig(alias: "meet")])
+        let first = try h.node.note("client", data: #"{"type":"joined"}"#)
+        _ = try h.join("meet", name: "A")
+        let r = try LoopbackClient.request(port: h.port, method: "POST", target: "/_mock/journal/note",
+                                           body: Array(#"{"label":"step","data":[1]}"#.utf8))
+        XCTAssertEqual(r.status, 200)
+        let entries = h.node.journal()
+        XCTAssertEqual(entries.first, first)
+        XCTAssertEqual(first.kind, .note)
+        XCTAssertEqual(entries.last?.kind, .note)
+        XCTAssertEqual(entries.last?.action, "step")
+        XCTAssertEqual(entries.last?.data, "[1]")
+        XCTAssertThrowsError(try h.node.note("bad", data: "{nope"))
+    }
+
     func testExpireTokenNowAndReferAndRefreshRequest() throws {
         let h = try NodeHarness([ConferenceConfig(alias: "meet"), ConferenceConfig(alias: "other")])
         let a = try h.join("meet", name: "A")

@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "MicroHTTP", targets: ["MicroHTTP"]),
         .library(name: "PexipWire", targets: ["PexipWire"]),
         .library(name: "MockNode", targets: ["MockNode"]),
+        .library(name: "ScenarioKit", targets: ["ScenarioKit"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
         .library(name: "PexipClient", targets: ["PexipClient"]),
         .library(name: "PexipClientNIO", targets: ["PexipClientNIO"]),
         .executable(name: "mockmcu", targets: ["mockmcu"]),
@@ -55,11 +57,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "Conformance", dependencies: ["PexipWire"]),
+        .target(
+            name: "ScenarioKit",
+            dependencies: ["MockNode", "PexipWire", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Conformance",
+            dependencies: ["ScenarioKit", "MockNode", "MicroHTTP", "PexipWire", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "mockmcu",
             dependencies: [
-                "MockNode", "MicroHTTP", "PexipWire",
+                "MockNode", "MicroHTTP", "PexipWire", "ScenarioKit", "Conformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

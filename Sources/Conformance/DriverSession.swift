@@ -27,30 +27,43 @@ public struct Transcript: Sendable {
 /// prompts from `answers` (`pin`, `extension`), lets `onMessage` react to
 /// each message (e.g. a scenario's timeline), and at the deadline sends
 /// `leave`, then stops the client as `ClientProcess.stop` does.
-public final class DriverSession {
+public final class DriverSession: @unchecked Sendable {
     public let client: ClientProcess
     private let started = Date()
     private var wantsLeave = false
+    private let observer: (@Sendable (_ sent: Bool, _ message: JSONValue) -> Void)?
+    private let leaveLock = NSLock()
 
-    public init(client: ClientProcess) { self.client = client }
+    /// `observer` sees every message sent to the client (`sent` true) and every one it reported, as they pass.
+    public init(client: ClientProcess, observer: (@Sendable (_ sent: Bool, _ message: JSONValue) -> Void)? = nil) {
+        self.client = client
+        self.observer = observer
+    }
 
     /// Seconds since the session began.
     public var elapsed: Double { Date().timeIntervalSince(started) }
 
     /// Asks the client to leave (sends `leave` once).
-    public func leave() {
-        guard !wantsLeave else { return }
-        wantsLeave = true
-        client.send(["type": "leave"])
+    public func leave() { send(["type": "leave"]) }
+
+    /// Sends any message to the client (a `leave` counts as the one `leave`).
+    public func send(_ message: JSONValue) {
+        if message["type"]?.stringValue == "leave" {
+            guard leaveLock.withLock({ defer { wantsLeave = true }; return !wantsLeave }) else { return }
+        }
+        observer?(true, message)
+        client.send(message)
     }
 
-    /// Sends any message to the client.
-    public func send(_ message: JSONValue) { client.send(message) }
+    private func received(_ message: JSONValue, into transcript: inout Transcript) {
+        transcript.messages.append((elapsed, message))
+        observer?(false, message)
+    }
 
     public func run(start: JSONValue, answers: [String: String] = [:], deadline: Double, grace: Double = 2,
                     onMessage: (JSONValue, DriverSession) -> Void = { _, _ in }) -> Transcript {
         var transcript = Transcript()
-        client.send(start)
+        send(start)
         loop: while true {
             let remaining = deadline - elapsed
             if remaining <= 0 {
@@ -65,12 +78,12 @@ public final class DriverSession {
             case .notJSON(let line)?:
                 transcript.protocolErrors.append(line)
             case .message(let m)?:
-                transcript.messages.append((elapsed, m))
+                received(m, into: &transcript)
                 switch m["type"]?.stringValue {
                 case "pin_required":
-                    if let pin = answers["pin"] { client.send(["type": "pin", "pin": .string(pin)]) } else { leave() }
+                    if let pin = answers["pin"] { send(["type": "pin", "pin": .string(pin)]) } else { leave() }
                 case "extension_required":
-                    if let ext = answers["extension"] { client.send(["type": "extension", "extension": .string(ext)]) } else { leave() }
+                    if let ext = answers["extension"] { send(["type": "extension", "extension": .string(ext)]) } else { leave() }
                 default:
                     break
                 }
@@ -81,10 +94,20 @@ public final class DriverSession {
         // After leave the client should report `left` and exit; collect what comes.
         let stopDeadline = Date().addingTimeInterval(grace)
         while client.isRunning && Date() < stopDeadline {
-            if case .message(let m)? = client.next(timeout: 0.1) { transcript.messages.append((elapsed, m)) }
+            switch client.next(timeout: 0.1) {
+            case .message(let m)?: received(m, into: &transcript)
+            case .notJSON(let line)?: transcript.protocolErrors.append(line)
+            default: break
+            }
         }
         transcript.termination = client.stop(grace: grace)
-        while case .message(let m)? = client.next(timeout: 0) { transcript.messages.append((elapsed, m)) }
+        drain: while true {
+            switch client.next(timeout: 0) {
+            case .message(let m)?: received(m, into: &transcript)
+            case .notJSON(let line)?: transcript.protocolErrors.append(line)
+            default: break drain
+            }
+        }
         transcript.standardError = client.standardError
         return transcript
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct MockMCU: ParsableCommand {
@@ -11,6 +12,20 @@ struct MockMCU: ParsableCommand {
         scripted through its control API under /_mock/ (GET /_mock lists it).
         """,
         version: "0.1.0",
-        subcommands: [Serve.self, CheckConferences.self]
+        subcommands: [Serve.self, Run.self, List.self, Check.self, CheckConferences.self]
     )
+
+    /// As ArgumentParser's, except that usage errors exit 2 (as the runner's contract says), not 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

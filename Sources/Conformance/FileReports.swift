@@ -1,0 +1,102 @@
+import Foundation
+import MockNode
+import ScenarioKit
+
+/// JUnit XML: one testsuite per scenario group, one testcase per scenario;
+/// a failure carries the failed checks and the wire trace.
+public enum JUnitReport {
+    public static func xml(_ results: [ScenarioResult], seconds: Double) -> String {
+        let tally = ConsoleReport.Tally(results)
+        var out = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
+        out.append(#"<testsuites name="mockmcu" tests="\#(results.count)" failures="\#(tally.failed)" errors="\#(tally.errors)" skipped="\#(tally.skipped + tally.knownFailing)" time="\#(f(seconds))">"#)
+        let groups = Dictionary(grouping: results) { r in r.name.split(separator: "/").dropLast().joined(separator: "/") }
+        for group in groups.keys.sorted() {
+            let rs = groups[group]!
+            let t = ConsoleReport.Tally(rs)
+            out.append(#"  <testsuite name="\#(esc(group.isEmpty ? "scenarios" : group))" tests="\#(rs.count)" failures="\#(t.failed)" errors="\#(t.errors)" skipped="\#(t.skipped + t.knownFailing)" time="\#(f(rs.map(\.duration).reduce(0, +)))">"#)
+            for r in rs {
+                out.append(#"    <testcase classname="\#(esc(group))" name="\#(esc(r.name))" time="\#(f(r.duration))">"#)
+                switch r.outcome {
+                case .passed, .unexpectedPass:
+                    break
+                case .skipped:
+                    out.append(#"      <skipped message="\#(esc(r.reason ?? ""))"/>"#)
+                case .knownFailing:
+                    out.append(#"      <skipped message="known failing: \#(esc(r.failedChecks.map(\.name).joined(separator: ", ")))"/>"#)
+                case .error:
+                    out.append(#"      <error message="\#(esc(r.reason ?? "could not run"))"/>"#)
+                case .failed:
+                    let message = r.failedChecks.map(\.name).joined(separator: ", ")
+                    out.append(#"      <failure message="\#(esc(message))" type="check">\#(esc(ConsoleReport.details(r, file: nil, trace: true)))</failure>"#)
+                }
+                if !r.standardError.isEmpty { out.append("      <system-err>\(esc(r.standardError))</system-err>") }
+                out.append("    </testcase>")
+            }
+            out.append("  </testsuite>")
+        }
+        out.append("</testsuites>")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func f(_ x: Double) -> String { String(format: "%.3f", x) }
+
+    /// XML text escaping; control characters XML cannot hold become U+FFFD.
+    static func esc(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\n", "\t", "\r": out.unicodeScalars.append(u)
+            default: out.unicodeScalars.append(u.value < 0x20 || u.value == 0xFFFE || u.value == 0xFFFF ? "\u{FFFD}" : u)
+            }
+        }
+        return out
+    }
+}
+
+/// The machine-readable report: per-scenario outcome, timings and check
+/// verdicts; the journal and stderr of scenarios that did not pass.
+public enum JSONReport {
+    struct Document: Encodable {
+        var version = 1
+        var client: String
+        var seconds: Double
+        var summary: Summary
+        var scenarios: [Item]
+    }
+
+    struct Summary: Encodable {
+        var total, passed, failed, skipped, knownFailing, unexpectedPasses, errors: Int
+    }
+
+    struct Item: Encodable {
+        var name, summary, outcome: String
+        var reason: String?
+        var seconds: Double
+        var exit: String?
+        var checks: [CheckResult]
+        var journal: [JournalEntry]?
+        var stderr: String?
+    }
+
+    public static func data(_ results: [ScenarioResult], client: String, seconds: Double) throws -> Data {
+        let t = ConsoleReport.Tally(results)
+        let doc = Document(client: client, seconds: seconds,
+                           summary: Summary(total: results.count, passed: t.passed, failed: t.failed, skipped: t.skipped,
+                                            knownFailing: t.knownFailing, unexpectedPasses: t.unexpectedPasses, errors: t.errors),
+                           scenarios: results.map { r in
+                               let keep = r.outcome == .failed || r.outcome == .knownFailing || r.outcome == .error
+                               return Item(name: r.name, summary: r.summary, outcome: r.outcome.rawValue, reason: r.reason,
+                                           seconds: r.duration, exit: r.exit?.description, checks: r.checks,
+                                           journal: keep ? r.record?.journal : nil, stderr: keep ? r.standardError : nil)
+                           })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try encoder.encode(doc)
+    }
+}

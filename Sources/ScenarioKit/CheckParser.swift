@@ -1,0 +1,98 @@
+import PexipWire
+import Yams
+
+/// Reads `checks:` items: a bare name (`- left`) or `name: parameters`
+/// (`- released: {within: 1}`; a check with one main parameter also takes it
+/// directly: `- failed: invalid_pin`).
+enum CheckParser {
+    static func check(_ n: Node, _ r: YAMLReader) throws -> CheckSpec {
+        let (key, keyNode, value) = try r.single(n, what: "check", allowed: CheckKind.keys)
+        let line = keyNode.mark?.line ?? 0
+
+        /// Parameters given as a mapping; a scalar or list counts as `main`.
+        func params(_ allowed: [String], main: String? = nil) throws -> [String: Node] {
+            guard let value else { return [:] }
+            if value.mapping == nil {
+                guard let main else { throw r.error("'\(key)' takes parameters {\(allowed.joined(separator: ", "))}", at: value) }
+                return [main: value]
+            }
+            return Dictionary(try r.mapping(value, what: "check '\(key)'", allowed: allowed).map { ($0.key, $0.value) },
+                              uniquingKeysWith: { a, _ in a })
+        }
+        func need(_ p: [String: Node], _ k: String) throws -> Node {
+            guard let v = p[k] else { throw r.error("check '\(key)' needs '\(k)'", at: value ?? n) }
+            return v
+        }
+        func text(_ p: [String: Node], _ k: String) throws -> String? { try p[k].map { try r.string($0, what: "'\(k)'") } }
+        func seconds(_ p: [String: Node], _ k: String, _ d: Double) throws -> Double {
+            try p[k].map { try r.number($0, what: "'\(k)'") } ?? d
+        }
+        func count(_ p: [String: Node], _ k: String) throws -> Int? { try p[k].map { try r.integer($0, what: "'\(k)'") } }
+
+        let kind: CheckKind
+        switch key {
+        case "joined":
+            let p = try params(["role", "service_type", "display_name"], main: "role")
+            kind = .joined(role: try text(p, "role"), serviceType: try text(p, "service_type"),
+                           displayName: try text(p, "display_name"))
+        case "asked_for_pin":
+            kind = .askedForPIN(guestPIN: try text(try params(["guest_pin"], main: "guest_pin"), "guest_pin"))
+        case "pin_header":
+            kind = .pinHeader(pin: try r.string(need(try params(["pin"], main: "pin"), "pin"), what: "'pin'"))
+        case "asked_for_extension":
+            _ = try params([])
+            kind = .askedForExtension
+        case "extension_sent":
+            kind = .extensionSent(try r.string(need(try params(["extension"], main: "extension"), "extension"), what: "'extension'"))
+        case "refresh_cadence":
+            let p = try params(["fraction", "tolerance", "minimum"])
+            let fraction = try seconds(p, "fraction", 0.5)
+            guard fraction > 0 && fraction < 1 else { throw r.error("'fraction' should be between 0 and 1", at: p["fraction"]) }
+            kind = .refreshCadence(fraction: fraction, tolerance: try seconds(p, "tolerance", 0.5),
+                                   minimum: try count(p, "minimum") ?? 1)
+        case "released":
+            kind = .released(within: try seconds(try params(["within"], main: "within"), "within", 1))
+        case "no_request_after":
+            let p = try params(["anchor", "except", "grace"], main: "anchor")
+            let anchor = try r.string(need(p, "anchor"), what: "'anchor'")
+            let anchors = ["disconnected", "failed", "left", "disconnect_event"]
+            guard anchors.contains(anchor) else {
+                throw r.error("'anchor' should be one of \(anchors.joined(separator: ", "))", at: p["anchor"])
+            }
+            kind = .noRequestAfter(anchor: anchor, except: try p["except"].map { try r.strings($0, what: "'except'") } ?? [],
+                                   grace: try seconds(p, "grace", 0))
+        case "reconnected":
+            let p = try params(["within", "resync"], main: "within")
+            kind = .reconnected(within: try seconds(p, "within", 5),
+                                resync: try p["resync"].map { try r.bool($0, what: "'resync'") } ?? true)
+        case "roster":
+            kind = .roster(try r.strings(need(try params(["names"], main: "names"), "names"), what: "'names'"))
+        case "failed":
+            kind = .failed(reason: try r.string(need(try params(["reason"], main: "reason"), "reason"), what: "'reason'"))
+        case "disconnected":
+            kind = .disconnected(reason: try text(try params(["reason"], main: "reason"), "reason"))
+        case "left":
+            _ = try params([])
+            kind = .left
+        case "message":
+            let p = try params(["origin", "text"])
+            kind = .message(origin: try text(p, "origin"), text: try r.string(need(p, "text"), what: "'text'"))
+        case "sent_message":
+            kind = .sentMessage(text: try r.string(need(try params(["text"], main: "text"), "text"), what: "'text'"))
+        case "requests":
+            let p = try params(["request", "status", "min", "max", "count"])
+            let exactly = try count(p, "count")
+            kind = .requests(try r.string(need(p, "request"), what: "'request'"), status: try count(p, "status"),
+                             min: try count(p, "min") ?? exactly, max: try count(p, "max") ?? exactly)
+        default:  // reported, not_reported
+            let p = try params(["type", "fields", "min", "max", "count"], main: "type")
+            let fields = try p["fields"].map { try r.json($0).objectValue ?? [:] } ?? [:]
+            let exactly = try count(p, "count")
+            let type = try r.string(need(p, "type"), what: "'type'")
+            kind = key == "not_reported"
+                ? .reported(type, fields: fields, min: nil, max: 0)
+                : .reported(type, fields: fields, min: try count(p, "min") ?? exactly ?? 1, max: try count(p, "max") ?? exactly)
+        }
+        return CheckSpec(kind, line: line)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import MockNode
+import PexipWire
+
+/// Judging: every check turns a `RunRecord` into a `CheckResult`.
+public enum Judge {
+    /// The scenario's checks, after the three every run must pass: the client
+    /// exited by itself, it kept to the driver protocol, and the timeline happened.
+    public static func evaluate(_ checks: [CheckSpec], _ r: RunRecord) -> [CheckResult] {
+        var results = [exitedByItself(r), keptToProtocol(r), timelineHappened(r)]
+        for spec in checks {
+            var result = spec.kind.evaluate(r)
+            result.line = spec.line
+            results.append(result)
+        }
+        return results
+    }
+
+    static func exitedByItself(_ r: RunRecord) -> CheckResult {
+        let passed: Bool
+        if case .exited = r.exit { passed = true } else { passed = false }
+        let leave = r.told.first { $0.type == "leave" }
+        var actual = "the client \(r.exit)"
+        if !passed, let leave { actual += " (told to leave at \(String(format: "%.2f", r.time(leave.entry))) s): client did not exit" }
+        return CheckResult(name: "client exited by itself", passed: passed,
+                           expected: "the client exits on its own after left, disconnected or failed",
+                           actual: passed ? actual : actual + (leave == nil ? ": client did not exit" : ""),
+                           evidence: leave.map { [$0.entry.seq] } ?? [])
+    }
+
+    static func keptToProtocol(_ r: RunRecord) -> CheckResult {
+        var problems: [String] = []
+        if !r.protocolErrors.isEmpty {
+            problems.append("\(r.protocolErrors.count) stdout line(s) not a JSON object, first: \(RunRecord.clip(r.protocolErrors[0], 80))")
+        }
+        let terminal = r.terminalReport
+        if terminal == nil {
+            problems.append("it never reported left, disconnected or failed")
+        } else if let t = terminal, case .exited(let code) = r.exit {
+            if t.type == "failed" && code == 0 { problems.append("it reported failed but exited with status 0") }
+            if t.type != "failed" && code != 0 { problems.append("it reported \(t.type) but exited with status \(code)") }
+        }
+        let untyped = r.journal.filter { $0.kind == .note && $0.action == RunRecord.clientLabel }.count - r.reports.count
+        if untyped > 0 { problems.append("\(untyped) message(s) without a 'type'") }
+        return CheckResult(name: "driver protocol", passed: problems.isEmpty,
+                           expected: "JSON objects with a type on stdout; left/disconnected then exit 0, failed then non-zero",
+                           actual: problems.isEmpty ? "kept to it" : problems.joined(separator: "; "),
+                           evidence: terminal.map { [$0.entry.seq] } ?? [])
+    }
+
+    static func timelineHappened(_ r: RunRecord) -> CheckResult {
+        var problems: [String] = []
+        for step in r.timeline {
+            let at = step.line > 0 ? "step on line \(step.line) (\(step.label))" : "step \(step.label)"
+            if step.firedAt == nil && !step.optional { problems.append("\(at) never happened") }
+            for e in step.errors { problems.append("\(at): \(e)") }
+        }
+        return CheckResult(name: "timeline", passed: problems.isEmpty,
+                           expected: "every timeline step happens and its actions succeed",
+                           actual: problems.isEmpty ? "\(r.timeline.count) step(s) done" : problems.joined(separator: "; "),
+                           evidence: r.journal.filter { $0.kind == .note && $0.action == "timeline" }.map(\.seq))
+    }
+}
+
+extension CheckKind {
+    /// The check as a scenario writes it, e.g. `released(within: 1)`.
+    public var name: String {
+        func n(_ x: Double) -> String { Number.text(x) }
+        switch self {
+        case .joined(let role, let st, let dn):
+            return "joined" + Self.args(["role": role, "service_type": st, "display_name": dn])
+        case .askedForPIN(let g): return "asked_for_pin" + Self.args(["guest_pin": g])
+        case .pinHeader(let pin): return "pin_header(pin: \(pin))"
+        case .askedForExtension: return "asked_for_extension"
+        case .extensionSent(let x): return "extension_sent(\(x))"
+        case .refreshCadence(let f, let t, let m): return "refresh_cadence(fraction: \(n(f)), tolerance: \(n(t)), minimum: \(m))"
+        case .released(let w): return "released(within: \(n(w)))"
+        case .noRequestAfter(let a, let ex, let g):
+            return "no_request_after(\(a)" + (ex.isEmpty ? "" : ", except: \(ex.joined(separator: "|"))") + (g > 0 ? ", grace: \(n(g))" : "") + ")"
+        case .reconnected(let w, let rs): return "reconnected(within: \(n(w))\(rs ? ", resync" : ""))"
+        case .roster(let names): return "roster(\(names.joined(separator: ", ")))"
+        case .failed(let reason): return "failed(\(reason))"
+        case .disconnected(let reason): return "disconnected" + Self.args(["reason": reason])
+        case .left: return "left"
+        case .message(let o, let t): return "message" + Self.args(["origin": o, "text": t])
+        case .sentMessage(let t): return "sent_message(\(t))"
+        case .requests(let q, let s, let lo, let hi):
+            return "requests(\(q)" + (s.map { ", status: \($0)" } ?? "") + Self.range(lo, hi) + ")"
+        case .reported(let type, let fields, let lo, let hi):
+            let f = fields.isEmpty ? "" : ", " + JSONValue.object(fields).jsonText
+            return (hi == 0 ? "not_reported(\(type)" : "reported(\(type)") + f + (hi == 0 ? "" : Self.range(lo, hi)) + ")"
+        }
+    }
+
+    private static func args(_ pairs: [String: String?]) -> String {
+        let given = pairs.compactMap { k, v in v.map { "\(k): \($0)" } }.sorted()
+        return given.isEmpty ? "" : "(" + given.joined(separator: ", ") + ")"
+    }
+
+    private static func range(_ lo: Int?, _ hi: Int?) -> String {
+        switch (lo, hi) {
+        case let (l?, h?) where l == h: return ", count: \(l)"
+        case let (l?, h?): return ", \(l)...\(h)"
+        case let (l?, nil): return ", at least \(l)"
+        case let (nil, h?): return ", at most \(h)"
+        default: return ""
+        }
+    }
+
+    /// Judges the run.
+    public func evaluate(_ r: RunRecord) -> CheckResult {
+        var result: CheckResult
+        switch self {
+        case .joined(let role, let st, let dn): result = CheckLibrary.joined(r, role: role, serviceType: st, displayName: dn)
+        case .askedForPIN(let g): result = CheckLibrary.askedForPIN(r, guestPIN: g)
+        case .pinHeader(let pin): result = CheckLibrary.pinHeader(r, pin: pin)
+        case .askedForExtension: result = CheckLibrary.askedForExtension(r)
+        case .extensionSent(let x): result = CheckLibrary.extensionSent(r, x)
+        case .refreshCadence(let f, let t, let m): result = CheckLibrary.refreshCadence(r, fraction: f, tolerance: t, minimum: m)
+        case .released(let w): result = CheckLibrary.released(r, within: w)
+        case .noRequestAfter(let a, let ex, let g): result = CheckLibrary.noRequestAfter(r, anchor: a, except: ex, grace: g)
+        case .reconnected(let w, let rs): result = CheckLibrary.reconnected(r, within: w, resync: rs)
+        case .roster(let names): result = CheckLibrary.roster(r, names)
+        case .failed(let reason): result = CheckLibrary.ended(r, "failed", field: "reason", value: reason, exitZero: false)
+        case .disconnected(let reason): result = CheckLibrary.ended(r, "disconnected", field: "reason", value: reason, exitZero: true)
+        case .left: result = CheckLibrary.ended(r, "left", field: nil, value: nil, exitZero: true)
+        case .message(let o, let t): result = CheckLibrary.message(r, origin: o, text: t)
+        case .sentMessage(let t): result = CheckLibrary.sentMessage(r, text: t)
+        case .requests(let q, let s, let lo, let hi): result = CheckLibrary.requests(r, q, status: s, min: lo, max: hi)
+        case .reported(let type, let fields, let lo, let hi): result = CheckLibrary.reported(r, type, fields: fields, min: lo, max: hi)
+        }
+        result.name = name
+        return result
+    }
+}

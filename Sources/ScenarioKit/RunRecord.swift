@@ -1,0 +1,146 @@
+import Foundation
+import MockNode
+import PexipWire
+
+/// How the client process ended.
+public enum ClientExit: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// It exited by itself with this status.
+    case exited(Int32)
+    /// It needed SIGTERM after the grace period.
+    case terminated
+    /// It needed SIGKILL.
+    case killed
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exited with status \(code)"
+        case .terminated: return "had to be stopped with SIGTERM"
+        case .killed: return "had to be killed with SIGKILL"
+        }
+    }
+}
+
+/// What became of one timeline step.
+public struct StepOutcome: Sendable, Equatable, Codable {
+    public var label: String
+    public var line: Int
+    public var optional: Bool
+    /// Seconds after the start when its actions ran (nil: never).
+    public var firedAt: Double?
+    /// Actions that could not be done, with why.
+    public var errors: [String]
+
+    public init(label: String, line: Int, optional: Bool, firedAt: Double? = nil, errors: [String] = []) {
+        self.label = label
+        self.line = line
+        self.optional = optional
+        self.firedAt = firedAt
+        self.errors = errors
+    }
+}
+
+/// Everything one run left behind, as the checks see it: the node's journal
+/// (which also holds, as `note` entries, every message the client reported,
+/// label `client`, and every message the runner sent it, label `runner`),
+/// how the client ended, its lines that were not JSON, and the timeline.
+public struct RunRecord: Sendable {
+    public var journal: [JournalEntry]
+    public var exit: ClientExit
+    public var protocolErrors: [String]
+    public var timeline: [StepOutcome]
+
+    public init(journal: [JournalEntry], exit: ClientExit, protocolErrors: [String] = [], timeline: [StepOutcome] = []) {
+        self.journal = journal
+        self.exit = exit
+        self.protocolErrors = protocolErrors
+        self.timeline = timeline
+        origin = journal.first { $0.kind == .note && $0.action == RunRecord.runnerLabel }?.wall ?? journal.first?.wall ?? 0
+        var reports: [Note] = [], told: [Note] = []
+        var requests: [JournalEntry] = []
+        var issued: [Issue] = []
+        for e in journal {
+            switch e.kind {
+            case .note:
+                guard let m = e.data.flatMap(JSONValue.parse), let type = m["type"]?.stringValue else { continue }
+                if e.action == RunRecord.clientLabel { reports.append(Note(entry: e, type: type, message: m)) }
+                if e.action == RunRecord.runnerLabel { told.append(Note(entry: e, type: type, message: m)) }
+            case .request:
+                requests.append(e)
+                if e.status == 200, e.request == "request_token" || e.request == "refresh_token",
+                   let result = e.response.flatMap(JSONValue.parse)?["result"],
+                   let token = result["token"]?.stringValue {
+                    let expires = Double(result["expires"]?.stringValue ?? "") ?? result["expires"]?.numberValue ?? 120
+                    issued.append(Issue(entry: e, token: token, expires: expires,
+                                        participant: result["participant_uuid"]?.stringValue ?? e.participant))
+                }
+            default:
+                continue
+            }
+        }
+        self.reports = reports
+        self.told = told
+        self.requests = requests
+        self.issued = issued
+    }
+
+    /// The note label of client reports.
+    public static let clientLabel = "client"
+    /// The note label of messages the runner sent.
+    public static let runnerLabel = "runner"
+
+    /// A driver-protocol message as noted in the journal.
+    public struct Note: Sendable {
+        public let entry: JournalEntry
+        public let type: String
+        public let message: JSONValue
+    }
+
+    /// A token the node issued (request_token or refresh_token answered 200).
+    public struct Issue: Sendable {
+        public let entry: JournalEntry
+        public let token: String
+        public let expires: Double
+        public let participant: String?
+    }
+
+    /// Wall time of the runner's first message (`start`): times in reports are relative to it.
+    public let origin: Double
+    /// What the client reported, in order.
+    public let reports: [Note]
+    /// What the runner told the client, in order.
+    public let told: [Note]
+    /// Client API requests, in order.
+    public let requests: [JournalEntry]
+    /// Tokens issued, in order.
+    public let issued: [Issue]
+
+    /// Seconds after the start.
+    public func time(_ e: JournalEntry) -> Double { e.wall - origin }
+
+    /// The reports of one type.
+    public func reports(_ type: String) -> [Note] { reports.filter { $0.type == type } }
+
+    /// Requests whose name matches `pattern` (`release_token`, `participants/*/mute`).
+    public func requests(_ pattern: String) -> [JournalEntry] {
+        requests.filter { RunRecord.globMatch(pattern, $0.request ?? $0.path ?? "") }
+    }
+
+    /// The participant uuids the node gave the client.
+    public var clientParticipants: Set<String> {
+        Set(issued.filter { $0.entry.request == "request_token" }.compactMap(\.participant))
+    }
+
+    /// The newest token issued before the entry with `seq`.
+    public func newestIssue(before seq: Int) -> Issue? { issued.last { $0.entry.seq < seq } }
+
+    /// The report that ended the client's part: `left`, `disconnected` or `failed`.
+    public var terminalReport: Note? { reports.first { ["left", "disconnected", "failed"].contains($0.type) } }
+
+    /// Whether `text` matches the glob `pattern` (`*`, `?`) as a whole.
+    public static func globMatch(_ pattern: String, _ text: String) -> Bool {
+        if !pattern.contains("*") && !pattern.contains("?") { return pattern == text }
+        let regex = "^" + NSRegularExpression.escapedPattern(for: pattern)
+            .replacingOccurrences(of: "\\*", with: ".*").replacingOccurrences(of: "\\?", with: ".") + "$"
+        return text.range(of: regex, options: .regularExpression) != nil
+    }
+}

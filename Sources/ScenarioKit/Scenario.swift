@@ -1,0 +1,97 @@
+import MockNode
+import PexipWire
+
+/// One conformance case, as read from `Scenarios/<group>/<name>.yaml`: the
+/// node's conferences, what the client is told, a timeline of node actions,
+/// and the checks that judge the run.
+public struct Scenario: Sendable {
+    /// The path under `Scenarios/` without `.yaml`, e.g. `expiry/refresh-before-expiry`: stable, used to select it.
+    public var name: String
+    /// The file it was read from.
+    public var file: String
+    /// One line on what it proves.
+    public var summary: String
+    /// Client features it needs (`Feature.all`); clients without them skip it.
+    public var features: [String]
+    public var conferences: [ConferenceConfig]
+    public var node: NodeSetup
+    public var client: ClientSetup
+    public var timeline: [TimelineStep]
+    public var checks: [CheckSpec]
+    /// Seconds after which the runner tells the client to leave.
+    public var deadline: Double
+
+    /// The folder it lives in (`expiry` for `expiry/refresh-before-expiry`).
+    public var group: String { name.split(separator: "/").dropLast().joined(separator: "/") }
+
+    public init(name: String, file: String = "", summary: String, features: [String] = [],
+                conferences: [ConferenceConfig], node: NodeSetup = NodeSetup(), client: ClientSetup,
+                timeline: [TimelineStep] = [], checks: [CheckSpec], deadline: Double = Scenario.defaultDeadline) {
+        self.name = name
+        self.file = file
+        self.summary = summary
+        self.features = features
+        self.conferences = conferences
+        self.node = node
+        self.client = client
+        self.timeline = timeline
+        self.checks = checks
+        self.deadline = deadline
+    }
+
+    /// The deadline when a scenario names none.
+    public static let defaultDeadline = 8.0
+}
+
+/// The feature names of the driver protocol; a client declares those it has.
+public enum Feature {
+    public static let all = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "srv_discovery", "tls", "proxy_auth"]
+}
+
+/// How the scenario's node is set up beyond its conferences.
+public struct NodeSetup: Sendable, Equatable {
+    /// The node sits behind a proxy demanding these Basic credentials.
+    public var proxyAuth: ProxyAuth?
+    /// The node speaks HTTPS with a self-signed certificate; the client gets it as `tls_ca`.
+    public var tls = false
+
+    public init(proxyAuth: ProxyAuth? = nil, tls: Bool = false) {
+        self.proxyAuth = proxyAuth
+        self.tls = tls
+    }
+}
+
+/// What the client is told: the `start` message's fields and its answers to prompts.
+public struct ClientSetup: Sendable, Equatable {
+    /// The alias to dial.
+    public var conference: String
+    public var displayName: String
+    /// A PIN given up front in `start`.
+    public var pin: String?
+    /// An extension given up front in `start`.
+    public var conferenceExtension: String?
+    /// The answer to a `pin_required` prompt (none: the runner tells the client to leave).
+    public var pinAnswer: String?
+    /// The answer to an `extension_required` prompt.
+    public var extensionAnswer: String?
+    /// Whether `start` carries the node's proxy credentials (when it has any).
+    public var sendProxyAuth = true
+
+    public init(conference: String, displayName: String = "Conformance", pin: String? = nil,
+                conferenceExtension: String? = nil, pinAnswer: String? = nil, extensionAnswer: String? = nil) {
+        self.conference = conference
+        self.displayName = displayName
+        self.pin = pin
+        self.conferenceExtension = conferenceExtension
+        self.pinAnswer = pinAnswer
+        self.extensionAnswer = extensionAnswer
+    }
+
+    /// Prompt answers by prompt kind (`pin`, `extension`), as the driver session takes them.
+    public var answers: [String: String] {
+        var a: [String: String] = [:]
+        a["pin"] = pinAnswer
+        a["extension"] = extensionAnswer
+        return a
+    }
+}

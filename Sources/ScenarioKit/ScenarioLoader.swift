@@ -1,0 +1,169 @@
+import Foundation
+import MockNode
+import PexipWire
+import Yams
+
+/// Reads scenario files: one YAML file per scenario, named by its path under
+/// the scenarios folder. Every error is `file:line: what is wrong` and, for a
+/// misspelt key, suggests the nearest one.
+public enum ScenarioLoader {
+    static let topKeys = ["summary", "features", "deadline", "conferences", "node", "client", "timeline", "checks"]
+
+    /// Every `*.yaml` under `directory`, sorted by name. Fails on the first bad file
+    /// (use `validate` to collect every problem).
+    public static func loadAll(from directory: String) throws -> [Scenario] {
+        let (scenarios, problems) = validate(directory: directory)
+        if let first = problems.first { throw first }
+        return scenarios
+    }
+
+    /// Every scenario under `directory` that loads, and every problem found, both sorted by file.
+    public static func validate(directory: String) -> (scenarios: [Scenario], problems: [YAMLFileError]) {
+        let files: [String]
+        do {
+            files = try scenarioFiles(in: directory)
+        } catch {
+            return ([], [YAMLFileError(file: directory, line: nil, message: "\(error)")])
+        }
+        var scenarios: [Scenario] = []
+        var problems: [YAMLFileError] = []
+        for relative in files {
+            do {
+                scenarios.append(try load(path: (directory as NSString).appendingPathComponent(relative), name: name(of: relative)))
+            } catch let e as YAMLFileError {
+                problems.append(e)
+            } catch {
+                problems.append(YAMLFileError(file: relative, line: nil, message: "\(error)"))
+            }
+        }
+        if scenarios.isEmpty && problems.isEmpty {
+            problems.append(YAMLFileError(file: directory, line: nil, message: "no scenario files (*.yaml) found"))
+        }
+        return (scenarios, problems)
+    }
+
+    /// The scenario files under `directory`, relative to it, sorted.
+    public static func scenarioFiles(in directory: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw YAMLFileError(file: directory, line: nil, message: "not a folder of scenarios")
+        }
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var out: [String] = []
+        while let path = walker.nextObject() as? String {
+            if path.hasSuffix(".yaml") || path.hasSuffix(".yml") { out.append(path) }
+        }
+        return out.sorted()
+    }
+
+    /// `pin/host-pin.yaml` → `pin/host-pin`.
+    public static func name(of relativePath: String) -> String {
+        let p = relativePath as NSString
+        return p.deletingPathExtension
+    }
+
+    /// Loads one file; `name` is its scenario name.
+    public static func load(path: String, name: String) throws -> Scenario {
+        try load(YAMLDocument(contentsOf: path), name: name)
+    }
+
+    /// Loads scenario YAML text (for tests and tools).
+    public static func load(text: String, name: String, file: String? = nil) throws -> Scenario {
+        try load(YAMLDocument(text: text, file: file ?? name + ".yaml"), name: name)
+    }
+
+    static func load(_ doc: YAMLDocument, name: String) throws -> Scenario {
+        let r = YAMLReader(doc: doc)
+        let top = try r.mapping(doc.root, what: "the scenario", allowed: topKeys)
+        func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
+        func required(_ key: String, _ hint: String) throws -> Node {
+            guard let v = value(key) else { throw r.error("missing '\(key)': \(hint)", at: doc.root) }
+            return v
+        }
+        let summary = try r.string(required("summary", "one line on what the scenario proves"), what: "'summary'")
+        let conferences = try ConferenceFile.conferences(in: required("conferences", "the conferences the node serves"), doc: doc)
+        var features: [String] = []
+        if let f = value("features") {
+            for item in try r.list(f, what: "'features'") {
+                let word = try r.string(item, what: "a feature")
+                guard Feature.all.contains(word) else {
+                    var m = "unknown feature '\(word)'"
+                    if let near = YAMLDocument.nearest(word, among: Feature.all) { m += " (did you mean '\(near)'?)" }
+                    throw r.error(m + "; features: \(Feature.all.joined(separator: ", "))", at: item)
+                }
+                features.append(word)
+            }
+        }
+        let deadline = try value("deadline").map { try r.number($0, what: "'deadline'", minimum: 0.1) } ?? Scenario.defaultDeadline
+        let node = try value("node").map { try nodeSetup($0, r) } ?? NodeSetup()
+        let client = try clientSetup(required("client", "what the client dials and answers"), r, conferences: conferences)
+        let timeline = try value("timeline").map { try r.list($0, what: "'timeline'").map { try TimelineParser.step($0, r) } } ?? []
+        let checkList = try r.list(required("checks", "what the run must show"), what: "'checks'")
+        guard !checkList.isEmpty else { throw r.error("'checks' is empty: a scenario must check something", at: value("checks")) }
+        let checks = try checkList.map { try CheckParser.check($0, r) }
+        var scenario = Scenario(name: name, file: doc.file, summary: summary, features: features, conferences: conferences,
+                                node: node, client: client, timeline: timeline, checks: checks, deadline: deadline)
+        try impliedFeatures(&scenario, r, top: top)
+        return scenario
+    }
+
+    private static func nodeSetup(_ n: Node, _ r: YAMLReader) throws -> NodeSetup {
+        var setup = NodeSetup()
+        for (key, _, v) in try r.mapping(n, what: "'node'", allowed: ["proxy_auth", "tls"]) {
+            switch key {
+            case "tls": setup.tls = try r.bool(v, what: "'node.tls'")
+            default:
+                var user = "", pass = "", status = 401
+                for (k, _, x) in try r.mapping(v, what: "'node.proxy_auth'", allowed: ["username", "password", "status"]) {
+                    switch k {
+                    case "username": user = try r.string(x, what: "'username'")
+                    case "password": pass = try r.string(x, what: "'password'")
+                    default:
+                        status = try r.integer(x, what: "'status'")
+                        guard status == 401 || status == 407 else { throw r.error("'status' should be 401 or 407", at: x) }
+                    }
+                }
+                guard !user.isEmpty else { throw r.error("'node.proxy_auth' needs a username", at: v) }
+                setup.proxyAuth = ProxyAuth(username: user, password: pass, status: status)
+            }
+        }
+        return setup
+    }
+
+    private static func clientSetup(_ n: Node, _ r: YAMLReader, conferences: [ConferenceConfig]) throws -> ClientSetup {
+        let allowed = ["conference", "display_name", "pin", "extension", "answer_pin", "answer_extension", "send_proxy_auth"]
+        let entries = try r.mapping(n, what: "'client'", allowed: allowed)
+        var setup = ClientSetup(conference: conferences[0].alias)
+        for (key, _, v) in entries {
+            switch key {
+            case "conference":
+                setup.conference = try r.string(v, what: "'client.conference'")
+                guard conferences.contains(where: { $0.alias.lowercased() == setup.conference.lowercased() }) else {
+                    throw r.error("'client.conference' is '\(setup.conference)', which is not among the scenario's conferences "
+                                  + "(\(conferences.map(\.alias).joined(separator: ", ")))", at: v)
+                }
+            case "display_name": setup.displayName = try r.string(v, what: "'client.display_name'")
+            case "pin": setup.pin = try r.string(v, what: "'client.pin'")
+            case "extension": setup.conferenceExtension = try r.string(v, what: "'client.extension'")
+            case "answer_pin": setup.pinAnswer = try r.string(v, what: "'client.answer_pin'")
+            case "answer_extension": setup.extensionAnswer = try r.string(v, what: "'client.answer_extension'")
+            default: setup.sendProxyAuth = try r.bool(v, what: "'client.send_proxy_auth'")
+            }
+        }
+        return setup
+    }
+
+    /// A scenario using PINs, a reception, chat, TLS or a proxy must say so in `features`,
+    /// so that clients without the feature skip it rather than fail.
+    private static func impliedFeatures(_ s: inout Scenario, _ r: YAMLReader, top: [(key: String, keyNode: Node, value: Node)]) throws {
+        var needed: [String] = []
+        if s.conferences.contains(where: { $0.hostPIN != nil }) { needed.append("pin") }
+        if s.conferences.contains(where: { $0.type == .reception }) { needed.append("virtual_reception") }
+        if s.node.tls { needed.append("tls") }
+        if s.node.proxyAuth != nil { needed.append("proxy_auth") }
+        let at = top.first { $0.key == "features" }?.keyNode ?? r.doc.root
+        for f in needed where !s.features.contains(f) {
+            throw r.error("the scenario needs feature '\(f)' (from its setup): add it to 'features'", at: at)
+        }
+    }
+}

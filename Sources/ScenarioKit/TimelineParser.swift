@@ -1,0 +1,157 @@
+import MockNode
+import PexipWire
+import Yams
+
+/// Reads `timeline:` steps.
+///
+/// ```yaml
+/// - when: {refresh: 2}          # or at: 1.5 | client: joined | stream: 2 | request: release_token | event: stage
+///   delay: 0.2                  # optional, seconds after the trigger
+///   do:
+///     - expire_token
+///     - emit: {event: stage, data: [], to: client}
+/// ```
+enum TimelineParser {
+    static func step(_ n: Node, _ r: YAMLReader) throws -> TimelineStep {
+        let entries = try r.mapping(n, what: "a timeline step", allowed: ["when", "delay", "do", "optional"])
+        func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+        guard let when = value("when") else { throw r.error("a timeline step needs 'when' (\(Trigger.keys.joined(separator: ", ")))", at: n) }
+        guard let actionsNode = value("do") else { throw r.error("a timeline step needs 'do': the actions to take", at: n) }
+        let actions = try r.list(actionsNode, what: "'do'").map { try action($0, r) }
+        guard !actions.isEmpty else { throw r.error("'do' is empty", at: actionsNode) }
+        return TimelineStep(try trigger(when, r),
+                            delay: try value("delay").map { try r.number($0, what: "'delay'") } ?? 0,
+                            optional: try value("optional").map { try r.bool($0, what: "'optional'") } ?? false,
+                            line: n.mark?.line ?? 0, actions)
+    }
+
+    static func trigger(_ n: Node, _ r: YAMLReader) throws -> Trigger {
+        let entries = try r.mapping(n, what: "'when'", allowed: Trigger.keys + ["count"])
+        let count = try entries.first { $0.key == "count" }.map { try r.integer($0.value, what: "'count'", minimum: 1) } ?? 1
+        let kinds = entries.filter { $0.key != "count" }
+        guard kinds.count == 1, let (key, _, v) = kinds.first else {
+            throw r.error("'when' needs exactly one of \(Trigger.keys.joined(separator: ", ")) (plus 'count')", at: n)
+        }
+        switch key {
+        case "at": return .at(try r.number(v, what: "'at'"))
+        case "client": return .client(try r.string(v, what: "'client'"), count: count)
+        case "refresh": return .refresh(try r.integer(v, what: "'refresh'", minimum: 1))
+        case "stream": return .stream(try r.integer(v, what: "'stream'", minimum: 1))
+        case "request": return .request(try r.string(v, what: "'request'"), count: count)
+        default: return .event(try r.string(v, what: "'event'"), count: count)
+        }
+    }
+
+    static func action(_ n: Node, _ r: YAMLReader) throws -> Action {
+        let (key, _, value) = try r.single(n, what: "action", allowed: Action.keys)
+        func params(_ allowed: [String]) throws -> [String: Node] {
+            guard let value, value.mapping != nil else { return [:] }
+            return Dictionary(try r.mapping(value, what: "'\(key)'", allowed: allowed).map { ($0.key, $0.value) },
+                              uniquingKeysWith: { a, _ in a })
+        }
+        func need(_ p: [String: Node], _ k: String) throws -> Node {
+            guard let v = p[k] else { throw r.error("'\(key)' needs '\(k)'", at: value ?? n) }
+            return v
+        }
+        /// A flag action: bare (`- drop_stream`), or `name: true|false`.
+        func flag() throws -> Bool { try value.map { try r.bool($0, what: "'\(key)'") } ?? true }
+        switch key {
+        case "emit":
+            let p = try params(["event", "data", "to"])
+            return .emit([try emitted(p, need(p, "event"), r)], to: try target(p["to"], r))
+        case "burst":
+            guard let value else { throw r.error("'burst' needs a list of {event, data}, or {events: [...], to: ...}", at: n) }
+            var to = EmitTarget.client
+            var list = value
+            if value.mapping != nil {
+                let p = try params(["events", "to"])
+                to = try target(p["to"], r)
+                list = try need(p, "events")
+            }
+            let events = try r.list(list, what: "'burst'").map { item -> EmittedEvent in
+                let p = Dictionary(try r.mapping(item, what: "a burst event", allowed: ["event", "data"]).map { ($0.key, $0.value) },
+                                   uniquingKeysWith: { a, _ in a })
+                guard let e = p["event"] else { throw r.error("a burst event needs 'event'", at: item) }
+                return try emitted(p, e, r)
+            }
+            guard !events.isEmpty else { throw r.error("'burst' is empty", at: value) }
+            return .emit(events, to: to)
+        case "drop_stream":
+            return .dropStream
+        case "stall_stream":
+            return .stallStream(try flag())
+        case "expire_token":
+            return .expireToken
+        case "lock":
+            return .lock(try flag())
+        case "eject":
+            let p = try params(["reason"])
+            if let value, value.scalar != nil { return .eject(reason: try r.string(value, what: "'eject'")) }
+            return .eject(reason: try p["reason"].map { try r.string($0, what: "'reason'") } ?? WireMessage.disconnectedByRemoteHost)
+        case "fail":
+            return .fail(try fault(try params(["request", "method", "status", "count", "delay", "drop", "body"]), at: value ?? n, r))
+        case "add_participant":
+            let p = try params(["display_name", "role"])
+            return .addParticipant(displayName: try r.string(need(p, "display_name"), what: "'display_name'"),
+                                   role: try role(p["role"], r) ?? .guest)
+        case "remove_participant":
+            if let value, value.scalar != nil { return .removeParticipant(displayName: try r.string(value, what: "'remove_participant'")) }
+            let p = try params(["display_name"])
+            return .removeParticipant(displayName: try r.string(need(p, "display_name"), what: "'display_name'"))
+        case "update_participant":
+            let p = try params(["display_name", "new_display_name", "role"])
+            return .updateParticipant(displayName: try r.string(need(p, "display_name"), what: "'display_name'"),
+                                      newName: try p["new_display_name"].map { try r.string($0, what: "'new_display_name'") },
+                                      role: try role(p["role"], r))
+        case "chat":
+            let p = try params(["from", "text"])
+            return .chat(from: try r.string(need(p, "from"), what: "'from'"), text: try r.string(need(p, "text"), what: "'text'"))
+        default:  // tell
+            guard let value else { throw r.error("'tell' needs a driver message, e.g. {type: leave}", at: n) }
+            let message = try r.json(value)
+            guard message["type"]?.stringValue != nil else { throw r.error("'tell' needs a message with a 'type'", at: value) }
+            return .tell(message)
+        }
+    }
+
+    private static func emitted(_ p: [String: Node], _ event: Node, _ r: YAMLReader) throws -> EmittedEvent {
+        EmittedEvent(event: try r.string(event, what: "'event'"), data: try p["data"].map { try r.json($0).jsonText } ?? "null")
+    }
+
+    private static func target(_ n: Node?, _ r: YAMLReader) throws -> EmitTarget {
+        guard let n else { return .client }
+        let word = try r.string(n, what: "'to'")
+        guard let t = EmitTarget(rawValue: word) else {
+            throw r.error("'to' should be one of \(EmitTarget.allCases.map(\.rawValue).joined(separator: ", "))", at: n)
+        }
+        return t
+    }
+
+    private static func role(_ n: Node?, _ r: YAMLReader) throws -> ParticipantRole? {
+        guard let n else { return nil }
+        let word = try r.string(n, what: "'role'").lowercased()
+        switch word {
+        case "chair", "host": return .chair
+        case "guest": return .guest
+        default: throw r.error("'role' should be chair (host) or guest", at: n)
+        }
+    }
+
+    /// `fail: {request: refresh_token, status: 503, count: 2}` (or `delay: 3`, or `drop: true`).
+    private static func fault(_ p: [String: Node], at n: Node, _ r: YAMLReader) throws -> FaultRule {
+        guard let request = p["request"] else { throw r.error("'fail' needs 'request' (e.g. refresh_token, events)", at: n) }
+        let status = try p["status"].map { try r.integer($0, what: "'status'", minimum: 100) }
+        let delay = try p["delay"].map { try r.number($0, what: "'delay'") }
+        let drop = try p["drop"].map { try r.bool($0, what: "'drop'") } ?? false
+        let chosen = [status != nil, delay != nil, drop].filter { $0 }.count
+        guard chosen == 1 else { throw r.error("'fail' needs exactly one of 'status', 'delay' or 'drop: true'", at: n) }
+        let action: FaultRule.Action = status != nil ? .status : (delay != nil ? .delay : .drop)
+        let rule = FaultRule(path: try r.string(request, what: "'request'"),
+                             method: try p["method"].map { try r.string($0, what: "'method'") },
+                             action: action, status: status,
+                             body: try p["body"].map { try r.json($0).jsonText }, delay: delay,
+                             count: try p["count"].map { try r.integer($0, what: "'count'", minimum: 1) } ?? 1)
+        if let problem = rule.problem { throw r.error("'fail': \(problem)", at: n) }
+        return rule
+    }
+}

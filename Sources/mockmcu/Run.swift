@@ -1,0 +1,164 @@
+import ArgumentParser
+import Conformance
+import Foundation
+import ScenarioKit
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the conformance scenarios against a client program.",
+        discussion: """
+        Each scenario gets a fresh mock node on a free loopback port and a fresh run of the \
+        client command, which must speak the client driver protocol v1 on stdin/stdout \
+        (docs/driver-protocol.md). The client is judged from the node's wire journal and \
+        from what it reports.
+
+        Exit status: 0 when every selected scenario that ran passed (skipped and known-failing \
+        ones aside); 1 when any failed or none ran; 2 for a usage or configuration error.
+
+        Examples:
+          mockmcu run -- .build/release/pexip-client --driver
+          mockmcu run --run 'pin/*' --trace -- python3 my_adapter.py
+          mockmcu run --features features.yaml --known-failing known.txt --junit report.xml -- ./client
+        A single argument after -- is a shell command line; several are quoted word by word.
+        """
+    )
+
+    @OptionGroup var options: ScenarioOptions
+
+    @Option(help: "Scenarios run at once (default: one per core).")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Names or globs of scenarios expected to fail, one per line ('#' comments). They are reported but do not fail the run.",
+                               valueName: "file"))
+    var knownFailing: String?
+
+    @Option(help: ArgumentHelp("Write a JUnit XML report here.", valueName: "file"))
+    var junit: String?
+
+    @Option(help: ArgumentHelp("Write a JSON report here (per-check verdicts, timings, the journal of failures).", valueName: "file"))
+    var json: String?
+
+    @Flag(help: "For each failed scenario, print the whole wire journal and the client's stderr.")
+    var trace = false
+
+    @Option(help: "Seconds the client gets to exit after leave, and again after SIGTERM.")
+    var grace = 2.0
+
+    @Option(help: "Multiply every scenario's deadline (for slow clients).")
+    var deadlineScale = 1.0
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The client command, after --.", valueName: "client command"))
+    var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the client command after --, e.g. mockmcu run -- ./my-client") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+        guard grace > 0, grace <= 60 else { throw ValidationError("--grace must be between 0 and 60 seconds") }
+        guard deadlineScale > 0, deadlineScale <= 20 else { throw ValidationError("--deadline-scale must be above 0 and at most 20") }
+    }
+
+    /// One argument: a shell command line as given; more: each word quoted.
+    var shellCommand: String {
+        command.count == 1 ? command[0] : command.map(Self.quote).joined(separator: " ")
+    }
+
+    static func quote(_ word: String) -> String {
+        let safe = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./=:@%+,".unicodeScalars.contains($0) }
+        return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    func run() throws {
+        let all = try options.load()
+        var selection = try options.selection()
+        if let knownFailing { selection.knownFailing = try Self.readPatterns(knownFailing) }
+        let chosen = selection.chosen(all)
+        guard !chosen.isEmpty else {
+            throw ValidationError("no scenario matches the selection (\(all.count) exist; mockmcu list shows them)")
+        }
+        for p in selection.knownFailing where !all.contains(where: { Selection.matches($0.name, [p]) }) {
+            FileHandle.standardError.write(Data("warning: --known-failing pattern '\(p)' matches no scenario\n".utf8))
+        }
+        var runner = ScenarioRunner(command: shellCommand)
+        runner.grace = grace
+        runner.deadlineScale = deadlineScale
+        let suite = SuiteRunner(runner: runner, jobs: jobs)
+        print("Running \(chosen.count) scenario(s), \(min(jobs, chosen.count)) at a time, against: \(shellCommand)")
+        let printer = OrderedPrinter(total: chosen.count)
+        let began = Date()
+        let results = suite.run(chosen, selection: selection) { i, r in printer.add(i, r) }
+        printer.finish()
+        let seconds = Date().timeIntervalSince(began)
+
+        let files = Dictionary(all.map { ($0.name, $0.file) }, uniquingKeysWith: { a, _ in a })
+        let bad = results.filter { $0.outcome.failsRun || $0.outcome == .knownFailing }
+        if !bad.isEmpty {
+            print("\nFailures:")
+            for r in bad { print(ConsoleReport.details(r, file: files[r.name], trace: trace) + "\n") }
+        }
+        print(ConsoleReport.summary(results, seconds: seconds))
+        if let junit { try write(JUnitReport.xml(results, seconds: seconds), to: junit) }
+        if let json { try write(JSONReport.data(results, client: shellCommand, seconds: seconds), to: json) }
+        let tally = ConsoleReport.Tally(results)
+        if tally.ran == 0 {
+            print("No scenario ran (all were skipped): that is not a pass.")
+            throw ExitCode(1)
+        }
+        if results.contains(where: { $0.outcome.failsRun }) { throw ExitCode(1) }
+    }
+
+    private func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
+
+    private func write(_ data: Data, to path: String) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path))
+            print("Wrote \(path)")
+        } catch {
+            throw ValidationError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Patterns one per line; blank lines and `#` comments ignored.
+    static func readPatterns(_ path: String) throws -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("cannot read --known-failing file \(path)")
+        }
+        return text.split(whereSeparator: \.isNewline).compactMap { line in
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let p = content.trimmingCharacters(in: .whitespaces)
+            return p.isEmpty ? nil : p
+        }
+    }
+}
+
+/// Prints result lines in scenario order as soon as every earlier one is in,
+/// with a progress count on stderr when it is a terminal.
+final class OrderedPrinter: @unchecked Sendable {
+    private let total: Int
+    private var pending: [Int: ScenarioResult] = [:]
+    private var next = 0
+    private var done = 0
+    private var failed = 0
+    private let tty = isatty(STDERR_FILENO) == 1
+
+    init(total: Int) { self.total = total }
+
+    /// Called one at a time (SuiteRunner serialises progress calls).
+    func add(_ index: Int, _ result: ScenarioResult) {
+        pending[index] = result
+        done += 1
+        if result.outcome.failsRun { failed += 1 }
+        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        while let r = pending.removeValue(forKey: next) {
+            print(ConsoleReport.line(r))
+            next += 1
+        }
+        fflush(nil)
+        if tty && done < total {
+            FileHandle.standardError.write(Data("  [\(done)/\(total) done, \(failed) failed]".utf8))
+        }
+    }
+
+    func finish() {
+        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

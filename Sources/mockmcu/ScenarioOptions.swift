@@ -1,0 +1,80 @@
+import ArgumentParser
+import Conformance
+import Foundation
+import MockNode
+import ScenarioKit
+
+/// Where the scenarios are and which of them to take: shared by `run` and `list`.
+struct ScenarioOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The scenarios folder.", discussion: "Default: $MOCKMCU_SCENARIOS, else ./Scenarios, else the Scenarios folder of the checkout mockmcu was built in.",
+                               valueName: "dir"))
+    var scenarios: String?
+
+    @Option(name: .customLong("run"), parsing: .singleValue,
+            help: ArgumentHelp("Run only scenarios matching this glob (repeatable); a group name such as 'pin' selects the group.", valueName: "pattern"))
+    var runPatterns: [String] = []
+
+    @Option(name: .customLong("skip"), parsing: .singleValue,
+            help: ArgumentHelp("Leave out scenarios matching this glob (repeatable).", valueName: "pattern"))
+    var skipPatterns: [String] = []
+
+    @Option(help: ArgumentHelp("YAML naming the features your client has ('features: [pin, chat]'); scenarios needing others are skipped. Without it, every feature is assumed.",
+                               valueName: "file"))
+    var features: String?
+
+    /// The scenarios folder to use.
+    func directory() throws -> String {
+        if let scenarios { return scenarios }
+        if let env = ProcessInfo.processInfo.environment["MOCKMCU_SCENARIOS"], !env.isEmpty { return env }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "Scenarios") { return "Scenarios" }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = dir.appendingPathComponent("Scenarios").path
+            if fm.fileExists(atPath: candidate) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        throw ValidationError("no Scenarios folder here or above the mockmcu program: pass --scenarios DIR")
+    }
+
+    /// Loads every scenario; a bad file is a configuration error naming its line.
+    func load() throws -> [Scenario] {
+        let dir = try directory()
+        let (scenarios, problems) = ScenarioLoader.validate(directory: dir)
+        guard problems.isEmpty else {
+            throw ValidationError("invalid scenario files (mockmcu check lists them all):\n"
+                                  + problems.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        return scenarios
+    }
+
+    /// The selection from the options (features read and checked).
+    func selection() throws -> Selection {
+        var s = Selection()
+        s.run = runPatterns
+        s.skip = skipPatterns
+        if let features { s.features = try Self.readFeatures(features) }
+        return s
+    }
+
+    static func readFeatures(_ path: String) throws -> Set<String> {
+        do {
+            let doc = try YAMLDocument(contentsOf: path)
+            let list = doc.root.sequence != nil ? doc.root : doc.value("features", in: doc.root)?.value
+            guard let items = list?.sequence else {
+                throw doc.error("expected 'features: [...]' (names: \(Feature.all.joined(separator: ", ")))", at: doc.root)
+            }
+            var out = Set<String>()
+            for item in items {
+                guard let word = item.string, Feature.all.contains(word) else {
+                    let near = item.string.flatMap { YAMLDocument.nearest($0, among: Feature.all) }.map { " (did you mean '\($0)'?)" } ?? ""
+                    throw doc.error("unknown feature '\(item.string ?? "?")'\(near); features: \(Feature.all.joined(separator: ", "))", at: item)
+                }
+                out.insert(word)
+            }
+            return out
+        } catch let e as YAMLFileError {
+            throw ValidationError("--features: \(e)")
+        }
+    }
+}

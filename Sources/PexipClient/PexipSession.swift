@@ -53,6 +53,9 @@ public actor PexipSession {
     /// App requests (chat) on the wire; `leave` waits for them too.
     private var requestsInFlight = 0
     private var quietWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Requests waiting for a refresh in flight, so that they carry its new token
+    /// (a node that revokes old tokens on refresh would refuse the old one).
+    private var refreshWaiters: [CheckedContinuation<Void, Never>] = []
     private var streamTask: Task<Void, Never>?
     private var stream: (any EventStreamConnection)?
 
@@ -140,6 +143,8 @@ public actor PexipSession {
 
     private func post(_ request: String, body: [UInt8]) async throws {
         guard phase == .active else { throw PexipClientError.cancelled }
+        await refreshSettled()
+        guard phase == .active else { throw PexipClientError.cancelled }
         requestsInFlight += 1
         defer {
             requestsInFlight -= 1
@@ -201,6 +206,11 @@ public actor PexipSession {
 
     // MARK: - token refresh
 
+    /// Returns once no refresh is in flight.
+    private func refreshSettled() async {
+        while refreshing { await withCheckedContinuation { refreshWaiters.append($0) } }
+    }
+
     private func refreshLoop() async {
         while phase == .active {
             let due = issuedAt.addingTimeInterval(expires / 2)
@@ -225,19 +235,23 @@ public actor PexipSession {
                 outcome = nil
             }
             refreshing = false
+            // Keep a new token even when leaving meanwhile: the release must carry the newest.
+            let renewed = outcome?.status == 200 ? outcome.flatMap { $0.body.result(RefreshTokenResult.self) } : nil
+            if let renewed {
+                token = renewed.token
+                expires = Double(renewed.expires) ?? expires
+                issuedAt = Date()
+            }
+            for waiter in refreshWaiters { waiter.resume() }
+            refreshWaiters = []
             guard phase == .active else { return }
-            if let (status, body) = outcome {
+            if let (status, _) = outcome {
                 switch status {
                 case 200:
-                    guard let r = body.result(RefreshTokenResult.self) else {
-                        return end(.failed(.protocolError("refresh_token answer has no token")))
-                    }
-                    token = r.token
-                    expires = Double(r.expires) ?? expires
-                    issuedAt = Date()
+                    if renewed == nil { return end(.failed(.protocolError("refresh_token answer has no token"))) }
                     return
                 case 403:
-                    return end(.disconnected(body.result(String.self) ?? WireMessage.invalidToken))
+                    return end(.disconnected(outcome?.body.result(String.self) ?? WireMessage.invalidToken))
                 case 502, 503, 504:
                     break
                 default:
@@ -260,6 +274,7 @@ public actor PexipSession {
         var failures = 0
         var lost = false
         while phase == .active && !Task.isCancelled {
+            await refreshSettled()
             let connection = node.openEvents(alias, token: token, idleTimeout: timing.streamIdleTimeout)
             stream = connection
             var end: EventStreamEnd = .endedCleanly

@@ -88,6 +88,13 @@ extension CheckLibrary {
                        : "reported: " + messages.map { $0.message.jsonText }.joined(separator: "; "), sent + messages.map(\.entry))
     }
 
+    static func messages(_ r: RunRecord, _ texts: [String]) -> CheckResult {
+        let got = r.reports("message")
+        let said = got.map { $0.message["text"]?.stringValue ?? "?" }
+        return verdict(said == texts, "messages reported in this order: \(texts.joined(separator: " | "))",
+                       said.isEmpty ? "no message reported" : "reported: \(said.joined(separator: " | "))", got.map(\.entry))
+    }
+
     static func sentMessage(_ r: RunRecord, text: String) -> CheckResult {
         let expected = "a message request with payload '\(text)' answered 200"
         let sent = r.requests("message")

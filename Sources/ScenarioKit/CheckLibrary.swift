@@ -61,19 +61,18 @@ enum CheckLibrary {
     }
 
     static func pinHeader(_ r: RunRecord, pin: String) -> CheckResult {
-        let expected = "after the PIN prompt, a request_token with header 'pin: \(pin)' answered 200"
-        guard let challenge = pinChallenges(r).first else {
-            return verdict(false, expected, "the node never asked for a PIN", r.requests("request_token"))
+        let challenge = pinChallenges(r).first
+        let expected = (challenge == nil ? "a request_token" : "after the PIN prompt, a request_token")
+            + " with header 'pin: \(pin)' answered 200"
+        let tries = r.requests("request_token").filter { $0.seq > (challenge?.seq ?? 0) }
+        if let hit = tries.first(where: { $0.header("pin") == pin && $0.status == 200 }) {
+            return verdict(true, expected, "request_token #\(hit.seq) carried pin: \(pin) → 200", [challenge, hit].compactMap { $0 })
         }
-        let retries = r.requests("request_token").filter { $0.seq > challenge.seq }
-        if let hit = retries.first(where: { $0.header("pin") == pin && $0.status == 200 }) {
-            return verdict(true, expected, "request_token #\(hit.seq) carried pin: \(pin) → 200", [challenge, hit])
-        }
-        let seen = retries.isEmpty ? "no request_token after the prompt"
-            : retries.map { "#\($0.seq) pin header \($0.header("pin").map { "'\($0)'" } ?? "absent")"
+        let seen = tries.isEmpty ? "no request_token" + (challenge == nil ? "" : " after the prompt")
+            : tries.map { "#\($0.seq) pin header \($0.header("pin").map { "'\($0)'" } ?? "absent")"
                 + ($0.body.map { $0.contains(pin) ? ", PIN in the body" : "" } ?? "") + " → \($0.status ?? 0)" }
                 .joined(separator: "; ")
-        return verdict(false, expected, seen, [challenge] + retries)
+        return verdict(false, expected, seen, [challenge].compactMap { $0 } + tries)
     }
 
     static func askedForExtension(_ r: RunRecord) -> CheckResult {
@@ -159,7 +158,7 @@ enum CheckLibrary {
     }
 
     static func released(_ r: RunRecord, within: Double) -> CheckResult {
-        let expected = "after leave, exactly one release_token with the newest token, answered 200, within \(Number.text(within)) s"
+        let expected = "after leave, exactly one release_token with the newest token, answered 200 within \(Number.text(within)) s, before left is reported"
         let releases = r.requests("release_token")
         guard let leave = r.told.first(where: { $0.type == "leave" }) else {
             return verdict(false, expected, "the runner never told the client to leave", releases)
@@ -178,9 +177,11 @@ enum CheckLibrary {
         }
         if release.status != 200 { problems.append("the release was answered \(release.status ?? 0)") }
         if releases.count > 1 { problems.append("\(releases.count) release_token requests") }
+        let left = r.reports("left").first
+        if let left, left.entry.seq < release.seq { problems.append("reported left before the release was answered") }
         return verdict(problems.isEmpty, expected,
                        problems.isEmpty ? "released \(seconds(delay)) after leave" : problems.joined(separator: "; "),
-                       [leave.entry] + releases)
+                       [leave.entry] + releases + (left.map { [$0.entry] } ?? []))
     }
 
     static func noRequestAfter(_ r: RunRecord, anchor: String, except: [String], grace: Double) -> CheckResult {

@@ -77,6 +77,8 @@ enum CheckParser {
         case "message":
             let p = try params(["origin", "text"])
             kind = .message(origin: try text(p, "origin"), text: try r.string(need(p, "text"), what: "'text'"))
+        case "messages":
+            kind = .messages(try r.strings(need(try params(["texts"], main: "texts"), "texts"), what: "'texts'"))
         case "sent_message":
             kind = .sentMessage(text: try r.string(need(try params(["text"], main: "text"), "text"), what: "'text'"))
         case "requests":

@@ -47,6 +47,8 @@ public enum CheckKind: Sendable, Equatable {
     case left
     /// Reported a chat `message` with this text (and origin, if given).
     case message(origin: String?, text: String)
+    /// The chat messages reported have exactly these texts, in this order.
+    case messages([String])
     /// The node got a chat `message` request with this text, answered 200.
     case sentMessage(text: String)
     /// The number of requests named `request` (with `status`, if given) is within `min`...`max`.
@@ -57,5 +59,5 @@ public enum CheckKind: Sendable, Equatable {
     /// The check keys of a scenario's `checks:` list.
     static let keys = ["joined", "asked_for_pin", "pin_header", "asked_for_extension", "extension_sent",
                        "refresh_cadence", "released", "no_request_after", "reconnected", "roster", "failed",
-                       "disconnected", "left", "message", "sent_message", "requests", "reported", "not_reported"]
+                       "disconnected", "left", "message", "messages", "sent_message", "requests", "reported", "not_reported"]
 }

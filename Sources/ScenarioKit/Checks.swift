@@ -83,6 +83,7 @@ extension CheckKind {
         case .disconnected(let reason): return "disconnected" + Self.args(["reason": reason])
         case .left: return "left"
         case .message(let o, let t): return "message" + Self.args(["origin": o, "text": t])
+        case .messages(let texts): return "messages(\(texts.joined(separator: ", ")))"
         case .sentMessage(let t): return "sent_message(\(t))"
         case .requests(let q, let s, let lo, let hi):
             return "requests(\(q)" + (s.map { ", status: \($0)" } ?? "") + Self.range(lo, hi) + ")"
@@ -125,6 +126,7 @@ extension CheckKind {
         case .disconnected(let reason): result = CheckLibrary.ended(r, "disconnected", field: "reason", value: reason, exitZero: true)
         case .left: result = CheckLibrary.ended(r, "left", field: nil, value: nil, exitZero: true)
         case .message(let o, let t): result = CheckLibrary.message(r, origin: o, text: t)
+        case .messages(let texts): result = CheckLibrary.messages(r, texts)
         case .sentMessage(let t): result = CheckLibrary.sentMessage(r, text: t)
         case .requests(let q, let s, let lo, let hi): result = CheckLibrary.requests(r, q, status: s, min: lo, max: hi)
         case .reported(let type, let fields, let lo, let hi): result = CheckLibrary.reported(r, type, fields: fields, min: lo, max: hi)

@@ -131,16 +131,22 @@ public enum ScenarioLoader {
     }
 
     private static func clientSetup(_ n: Node, _ r: YAMLReader, conferences: [ConferenceConfig]) throws -> ClientSetup {
-        let allowed = ["conference", "display_name", "pin", "extension", "answer_pin", "answer_extension", "send_proxy_auth"]
+        let allowed = ["conference", "conference_exists", "display_name", "pin", "extension", "answer_pin", "answer_extension",
+                       "send_proxy_auth"]
         let entries = try r.mapping(n, what: "'client'", allowed: allowed)
         var setup = ClientSetup(conference: conferences[0].alias)
+        let exists = try entries.first { $0.key == "conference_exists" }.map { try r.bool($0.value, what: "'conference_exists'") } ?? true
         for (key, _, v) in entries {
             switch key {
+            case "conference_exists":
+                continue
             case "conference":
                 setup.conference = try r.string(v, what: "'client.conference'")
-                guard conferences.contains(where: { $0.alias.lowercased() == setup.conference.lowercased() }) else {
-                    throw r.error("'client.conference' is '\(setup.conference)', which is not among the scenario's conferences "
-                                  + "(\(conferences.map(\.alias).joined(separator: ", ")))", at: v)
+                let known = conferences.contains { $0.alias.lowercased() == setup.conference.lowercased() }
+                if known != exists {
+                    throw r.error(exists ? "'client.conference' is '\(setup.conference)', which is not among the scenario's conferences "
+                                  + "(\(conferences.map(\.alias).joined(separator: ", "))); to dial an unknown alias on purpose, add 'conference_exists: false'"
+                                  : "'client.conference' is among the scenario's conferences, but 'conference_exists' is false", at: v)
                 }
             case "display_name": setup.displayName = try r.string(v, what: "'client.display_name'")
             case "pin": setup.pin = try r.string(v, what: "'client.pin'")

@@ -25,9 +25,11 @@ public final class TimelineExecutor: @unchecked Sendable {
         outcomes = steps.map { StepOutcome(label: $0.label, line: $0.line, optional: $0.optional) }
     }
 
-    /// Starts the clock of `at` triggers and the thread.
+    /// Starts the clock of `at` triggers and the thread. Steps `at: 0` without
+    /// delay are done here, before the client is started.
     public func start() {
         started = Date()
+        for (i, step) in steps.enumerated() where step.trigger == .at(0) && step.delay == 0 { fire(i, client: nil) }
         let thread = Thread { [self] in
             run()
             finished.signal()
@@ -50,11 +52,10 @@ public final class TimelineExecutor: @unchecked Sendable {
         guard let started else { return }
         var counters = Array(repeating: 0, count: steps.count)
         var due: [(at: Date, step: Int)] = []
-        var armed = Array(repeating: true, count: steps.count)
+        var armed = steps.map { if case .at = $0.trigger { false } else { true } }
         for (i, step) in steps.enumerated() {
-            if case .at(let s) = step.trigger {
+            if case .at(let s) = step.trigger, !(s == 0 && step.delay == 0) {
                 due.append((started.addingTimeInterval(s + step.delay), i))
-                armed[i] = false
             }
         }
         var scanned = node.journalHead

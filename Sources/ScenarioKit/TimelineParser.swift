@@ -150,7 +150,7 @@ enum TimelineParser {
                              method: try p["method"].map { try r.string($0, what: "'method'") },
                              action: action, status: status,
                              body: try p["body"].map { try r.json($0).jsonText }, delay: delay,
-                             count: try p["count"].map { try r.integer($0, what: "'count'", minimum: 1) } ?? 1)
+                             count: try p["count"].map { try r.integer($0, what: "'count'", minimum: 0) } ?? 1)
         if let problem = rule.problem { throw r.error("'fail': \(problem)", at: n) }
         return rule
     }

@@ -40,16 +40,16 @@ struct Driver {
         }
         defer { reader.cancel() }
 
-        var ownTransport: NIOTransport?
-        if let pem = start.string("tls_ca") {
-            do {
-                ownTransport = try NIOTransport(trustedCAPEM: pem)
-            } catch {
-                reporter.failed("protocol", "tls_ca: \(error)")
-                return 1
-            }
+        // NIO rather than URLSession: on Linux an open URLSession stream keeps a core busy
+        // (dispatch sources firing without end; measured in docs/client.md), and only NIO takes tls_ca.
+        let ownTransport: NIOTransport
+        do {
+            ownTransport = try NIOTransport(trustedCAPEM: start.string("tls_ca"))
+        } catch {
+            reporter.failed("protocol", "tls_ca: \(error)")
+            return 1
         }
-        defer { if let ownTransport { Task { await ownTransport.shutdown() } } }
+        defer { Task { await ownTransport.shutdown() } }
         let dnsServer = startJSON["dns"]?["server"]?.stringValue
         let node = start.string("node").flatMap { URL(string: $0) }.flatMap { $0.scheme == nil ? nil : $0 }
         guard node != nil || dnsServer != nil else {

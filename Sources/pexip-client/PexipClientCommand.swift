@@ -67,15 +67,17 @@ struct PexipClientCommand: AsyncParsableCommand {
             guard let url = URL(string: node!), url.scheme != nil else { throw ValidationError("--node must be a URL like http://127.0.0.1:8080") }
             target = .node(url, conference!)
         }
-        var transport: NIOTransport?
+        var pem: String?
         if let caFile {
-            guard let pem = try? String(contentsOfFile: caFile, encoding: .utf8) else {
+            guard let text = try? String(contentsOfFile: caFile, encoding: .utf8) else {
                 throw ValidationError("cannot read \(caFile)")
             }
-            transport = try NIOTransport(trustedCAPEM: pem)
+            pem = text
         }
+        // NIO, as in driver mode: URLSession streams keep a core busy on Linux.
+        let transport = try NIOTransport(trustedCAPEM: pem)
         let status = await HumanMode(target: target, name: name, pin: pin, transport: transport).run()
-        await transport?.shutdown()
+        await transport.shutdown()
         throw ExitCode(status)
     }
 }

@@ -58,6 +58,10 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     public var expiryGrace: Double
     /// `disconnect` reason when a token expires.
     public var expiryReason: String
+    /// Seconds between a `disconnect` event and the cut of the stream it went
+    /// down (0 = in the same instant, which some HTTP stacks, AsyncHTTPClient
+    /// among them, answer by dropping the event with the connection).
+    public var disconnectCutDelay: Double
     /// Strict mode: the old token is invalid as soon as it is refreshed.
     public var revokeOnRefresh: Bool
     /// `version.version_id` in token responses.
@@ -93,6 +97,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         errorStatusWord = "success"
         expiryGrace = 0
         expiryReason = WireMessage.tokenExpired
+        disconnectCutDelay = 0.1
         revokeOnRefresh = false
         versionID = "36"
         directMedia = false
@@ -111,7 +116,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         case errorStatusWord = "error_status_word", expiryGrace = "expiry_grace", expiryReason = "expiry_reason"
         case revokeOnRefresh = "revoke_on_refresh", versionID = "version_id", directMedia = "direct_media"
         case initialBurst = "initial_burst", chatEnabled = "chat_enabled", chatEcho = "chat_echo"
-        case guestsCanPresent = "guests_can_present"
+        case guestsCanPresent = "guests_can_present", disconnectCutDelay = "disconnect_cut_delay"
     }
 
     public init(from decoder: Decoder) throws {
@@ -131,6 +136,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         errorStatusWord = try c.decodeIfPresent(String.self, forKey: .errorStatusWord) ?? d.errorStatusWord
         expiryGrace = try c.decodeIfPresent(Double.self, forKey: .expiryGrace) ?? d.expiryGrace
         expiryReason = try c.decodeIfPresent(String.self, forKey: .expiryReason) ?? d.expiryReason
+        disconnectCutDelay = try c.decodeIfPresent(Double.self, forKey: .disconnectCutDelay) ?? d.disconnectCutDelay
         revokeOnRefresh = try c.decodeIfPresent(Bool.self, forKey: .revokeOnRefresh) ?? d.revokeOnRefresh
         versionID = try Self.decodeLoose(c, .versionID) ?? d.versionID
         directMedia = try c.decodeIfPresent(Bool.self, forKey: .directMedia) ?? d.directMedia
@@ -177,6 +183,9 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         if expires < 1 { out.append((.expires, "expires must be at least 1 second")) }
         if keepaliveInterval < 0 { out.append((.keepaliveInterval, "keepalive_interval must be 0 (off) or more")) }
         if expiryGrace < 0 { out.append((.expiryGrace, "expiry_grace must be 0 or more")) }
+        if !(0...10).contains(disconnectCutDelay) {
+            out.append((.disconnectCutDelay, "disconnect_cut_delay must be 0 to 10 seconds"))
+        }
         if !["standard", "mssip"].contains(extensionType) {
             out.append((.extensionType, "extension_type must be 'standard' or 'mssip'"))
         }

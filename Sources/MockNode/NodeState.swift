@@ -198,7 +198,15 @@ struct NodeState {
         guard participants[p.uuid] != nil else { return }
         recordAction(cause, participant: p.uuid, alias: conference(of: p)?.config.alias, detail: reason)
         deliver(to: p, event: EventName.disconnect, data: WireJSON.text(DisconnectReason(reason: reason)))
-        for slot in p.streams.values { slot.stream.close(error: true) }
+        let delay = conference(of: p)?.config.disconnectCutDelay ?? 0
+        for slot in p.streams.values {
+            let stream = slot.stream
+            if delay > 0 {
+                DispatchQueue.global().asyncAfter(deadline: .now() + delay) { stream.close(error: true) }
+            } else {
+                stream.close(error: true)
+            }
+        }
         ejected.insert(p.uuid)
         leave(p)
     }

@@ -31,6 +31,10 @@ public final class NIOTransport: PexipTransport {
         }
         var config = HTTPClient.Configuration(tlsConfiguration: tls)
         config.decompression = .disabled
+        // Fail at once when a connection cannot be made (refused, untrusted certificate): the
+        // session has its own retry policy, and AsyncHTTPClient's would hold every such
+        // failure until the connect timeout (10 s).
+        config.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 

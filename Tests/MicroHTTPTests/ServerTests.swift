@@ -158,6 +158,27 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(try client.readChunk(), .cut)
     }
 
+    func testDataQueuedBeforeAnErrorCloseAlwaysArrives() throws {
+        let box = StreamBox()
+        let server = try startServer { _ in
+            let s = EventStream(heartbeatInterval: 0)
+            box.add(s)
+            return .stream(s, headers: HTTPHeaders())
+        }
+        for i in 0..<300 {
+            let client = try LoopbackClient(port: server.port)
+            try client.sendRequest(method: "GET", target: "/events")
+            XCTAssertEqual(try client.readHead().status, 200)
+            let stream = try XCTUnwrap(box.last)
+            stream.send("first \(i)\n")
+            stream.send("last \(i)\n")
+            stream.close(error: true)
+            var got: [UInt8] = []
+            while case .data(let d) = try client.readChunk() { got += d }
+            XCTAssertEqual(String(decoding: got, as: UTF8.self), "first \(i)\nlast \(i)\n", "round \(i)")
+        }
+    }
+
     func testHeartbeatsArriveAndStallSilencesThem() throws {
         let box = StreamBox()
         let server = try startServer { _ in

@@ -50,10 +50,11 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        .target(name: "PexipDriver", dependencies: ["PexipClient", "PexipClientNIO", "PexipWire"]),
         .executableTarget(
             name: "pexip-client",
             dependencies: [
-                "PexipClient", "PexipClientNIO", "PexipWire",
+                "PexipClient", "PexipClientNIO", "PexipWire", "PexipDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,8 +81,18 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
-        .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "MicroHTTP", "PexipWire"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PexipWire", "MockNode", "pexip-client"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "MicroHTTP", "PexipWire", "TestSupport"]),
+        // A deliberately broken client (the reference client with bugs switched on) for the scenarios' tests.
+        .executableTarget(
+            name: "broken-client",
+            dependencies: ["PexipDriver", "PexipClient", "PexipWire"],
+            path: "Tests/BrokenClient"
+        ),
+        .testTarget(
+            name: "ConformanceTests",
+            dependencies: ["Conformance", "ScenarioKit", "PexipWire", "MockNode", "pexip-client", "broken-client", "TestSupport"]
+        ),
         .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipWire", "MockNode"]),
         .testTarget(name: "PexipClientNIOTests", dependencies: ["PexipClientNIO", "PexipClient", "MockNode", "MicroHTTP"]),
     ],

@@ -3,19 +3,40 @@ import PexipClient
 import PexipClientNIO
 import PexipWire
 
-/// The client driver protocol v1 (docs/driver-protocol.md) on stdin/stdout.
-struct Driver {
-    let reporter = Reporter()
+/// Ways to change what the driver does, for adapters that wrap it (logging,
+/// a different transport) and for the conformance suite's own tests, which
+/// break the reference client on purpose to prove each scenario can fail.
+public struct DriverHooks: Sendable {
+    /// Wraps the transport the session uses.
+    public var transport: @Sendable (any PexipTransport) -> any PexipTransport = { $0 }
+    /// Sees each runner message (the `start` too); returning nil drops it.
+    public var incoming: @Sendable (JSONValue) -> JSONValue? = { $0 }
+    /// Sees each message before it is written; returns the lines to write in its place.
+    public var outgoing: @Sendable (JSONValue) -> [String] = { [$0.jsonText] }
+
+    public init() {}
+}
+
+/// The client driver protocol v1 (docs/driver-protocol.md) on stdin/stdout,
+/// driving a `PexipSession`.
+public struct Driver: Sendable {
+    let reporter: Reporter
+    let hooks: DriverHooks
+
+    public init(hooks: DriverHooks = DriverHooks()) {
+        self.hooks = hooks
+        reporter = Reporter(outgoing: hooks.outgoing)
+    }
 
     /// Runs one session; returns the exit status.
-    func run() async -> Int32 {
+    public func run() async -> Int32 {
         let mailbox = Mailbox()
         var lines = stdinLines().makeAsyncIterator()
         guard let first = await lines.next() else {
             log("no start message: input ended")
             return 1
         }
-        guard let startJSON = JSONValue.parse(first), startJSON.objectValue != nil else {
+        guard let parsed = JSONValue.parse(first), parsed.objectValue != nil, let startJSON = hooks.incoming(parsed) else {
             reporter.failed("protocol", "the first line is not a JSON object")
             return 1
         }
@@ -34,7 +55,8 @@ struct Driver {
                     log("ignoring a line that is not a JSON object: \(line.prefix(200))")
                     continue
                 }
-                await mailbox.put(DriverInput(json: json))
+                guard let kept = hooks.incoming(json) else { continue }
+                await mailbox.put(DriverInput(json: kept))
             }
             await mailbox.close()
         }
@@ -65,7 +87,7 @@ struct Driver {
         if let auth = startJSON["proxy_auth"], let user = auth["username"]?.stringValue {
             options.credentials = BasicCredentials(username: user, password: auth["password"]?.stringValue ?? "")
         }
-        options.transport = ownTransport
+        options.transport = hooks.transport(ownTransport)
         let reporter = self.reporter
         options.pinPrompt = { prompt in
             reporter.send("pin_required", ["guest_pin": .string(prompt.guestPINRequired ? "required" : "none")])

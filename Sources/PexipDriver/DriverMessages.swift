@@ -13,12 +13,15 @@ struct DriverInput: Sendable {
 /// Writes protocol messages to stdout, one JSON object per line, in order.
 final class Reporter: @unchecked Sendable {
     private let lock = NSLock()
+    private let outgoing: @Sendable (JSONValue) -> [String]
+
+    init(outgoing: @escaping @Sendable (JSONValue) -> [String]) { self.outgoing = outgoing }
 
     func send(_ type: String, _ fields: [String: JSONValue] = [:]) {
         var object = fields
         object["type"] = .string(type)
-        let line = JSONValue.object(object).jsonText + "\n"
-        lock.withLock { FileHandle.standardOutput.write(Data(line.utf8)) }
+        let lines = outgoing(.object(object))
+        lock.withLock { for line in lines { FileHandle.standardOutput.write(Data((line + "\n").utf8)) } }
     }
 
     func failed(_ reason: String, _ detail: String) {
@@ -27,7 +30,7 @@ final class Reporter: @unchecked Sendable {
 }
 
 /// Logs to stderr (the runner keeps it for the report).
-func log(_ text: String) {
+public func log(_ text: String) {
     FileHandle.standardError.write(Data("pexip-client: \(text)\n".utf8))
 }
 
@@ -44,8 +47,8 @@ extension PexipClientError {
     }
 }
 
-/// Lines from stdin, read on their own thread (stdin blocks).
-func stdinLines() -> AsyncStream<String> {
+/// Lines from stdin, read on their own thread (stdin blocks); human mode reads them too.
+public func stdinLines() -> AsyncStream<String> {
     AsyncStream { continuation in
         let thread = Thread {
             while let line = readLine(strippingNewline: true) { continuation.yield(line) }

@@ -1,5 +1,6 @@
 import Foundation
 import PexipClient
+import PexipDriver
 import PexipWire
 
 /// Joining from a terminal: prompts on stderr/stdin, chat on stdout.

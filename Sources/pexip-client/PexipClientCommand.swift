@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PexipClient
 import PexipClientNIO
+import PexipDriver
 import PexipWire
 
 @main

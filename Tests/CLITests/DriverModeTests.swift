@@ -2,6 +2,7 @@ import Foundation
 import MicroHTTP
 import MockNode
 import PexipWire
+import TestSupport
 import XCTest
 
 /// Runs the built `pexip-client --driver` as the conformance runner will,

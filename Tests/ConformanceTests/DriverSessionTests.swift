@@ -2,17 +2,12 @@ import Conformance
 import Foundation
 import MockNode
 import PexipWire
+import TestSupport
 import XCTest
 
 /// A whole driver-protocol session with the reference client against a live node.
 final class DriverSessionTests: XCTestCase {
-    private var clientCommand: String {
-        var dir = Bundle(for: DriverSessionTests.self).bundleURL.deletingLastPathComponent()
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pexip-client").path) {
-            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug")
-        }
-        return "'\(dir.appendingPathComponent("pexip-client").path)' --driver"
-    }
+    private var clientCommand: String { Products.referenceClient }
 
     func testPinAnsweredTimelineActsAndClientLeaves() throws {
         let node = try MockNode(conferences: ConferenceConfig.builtins)

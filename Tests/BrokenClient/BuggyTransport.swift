@@ -1,0 +1,137 @@
+import Foundation
+import PexipClient
+import PexipWire
+
+/// The reference transport with request- and stream-level bugs.
+final class BuggyTransport: PexipTransport, @unchecked Sendable {
+    let inner: any PexipTransport
+    let bugs: Bugs
+    let state: BugState
+
+    init(inner: any PexipTransport, bugs: Bugs, state: BugState) {
+        self.inner = inner
+        self.bugs = bugs
+        self.state = state
+        state.transport = inner
+    }
+
+    func send(_ request: HTTPExchange, timeout: Double) async throws -> (status: Int, body: Data) {
+        var ex = request
+        let name = ex.url.lastPathComponent
+        switch name {
+        case "request_token":
+            if bugs.has("pin-in-body"), let pin = ex.headers.removeValue(forKey: "pin") { ex.body = edit(ex.body) { $0["pin"] = .string(pin) } }
+            if bugs.has("no-pin-none"), ex.headers["pin"] == "none" { ex.headers["pin"] = nil }
+            if bugs.has("no-extension-body") { ex.body = edit(ex.body) { $0["conference_extension"] = nil } }
+        case "refresh_token":
+            if bugs.has("no-refresh") {
+                let token = ex.headers["token"] ?? ""
+                return (200, Data(#"{"status":"success","result":{"token":"\#(token)","expires":"120","role":"HOST"}}"#.utf8))
+            }
+            if bugs.has("stale-refresh"), let first = state.first { ex.headers["token"] = first }
+        case "release_token":
+            if bugs.has("no-release") { return (200, Data(#"{"status":"success","result":true}"#.utf8)) }
+            if bugs.has("release-first-token"), let first = state.first { ex.headers["token"] = first }
+            if bugs.has("slow-release") { try? await Task.sleep(nanoseconds: 2_000_000_000) }
+        case "message":
+            if bugs.has("ascii-chat") {
+                ex.body = edit(ex.body) { o in
+                    let text = o["payload"]?.stringValue ?? ""
+                    o["payload"] = .string(String(text.unicodeScalars.map { $0.isASCII ? Character($0) : "?" }))
+                }
+            }
+        default:
+            break
+        }
+        state.used(ex.url)
+        var answer: (status: Int, body: Data)
+        do {
+            answer = try await inner.send(ex, timeout: timeout)
+        } catch {
+            if bugs.has("drop-is-fatal") { return (500, Data()) }
+            throw error
+        }
+        if bugs.has("retryable-is-fatal"), [502, 503, 504].contains(answer.status) { answer.status = 500 }
+        if name == "release_token", bugs.has("double-release") { _ = try? await inner.send(ex, timeout: timeout) }
+        if answer.status == 200, name == "request_token" || name == "refresh_token",
+           let json = JSONValue.parse(Array(answer.body)), let token = json["result"]?["token"]?.stringValue {
+            state.issued(token)
+            let scale = bugs.has("fast-refresh") ? 0.01 : bugs.has("slow-refresh") ? 3 : 1.0
+            if scale != 1, let expires = Double(json["result"]?["expires"]?.stringValue ?? "") {
+                answer.body = edit(answer.body) { o in
+                    var result = o["result"]?.objectValue ?? [:]
+                    result["expires"] = .string(String(format: "%g", expires * scale))
+                    o["result"] = .object(result)
+                } ?? answer.body
+            }
+        }
+        return answer
+    }
+
+    func openStream(_ request: HTTPExchange, idleTimeout: Double) -> any EventStreamConnection {
+        let n = state.streamOpened()
+        if bugs.has("no-reconnect"), n > 1 { return EndedStream(end: .status(403)) }
+        return FilteredStream(inner: inner.openStream(request, idleTimeout: idleTimeout), number: n, bugs: bugs)
+    }
+
+    func shutdown() async { await inner.shutdown() }
+
+    private func edit(_ body: Data?, _ change: (inout [String: JSONValue]) -> Void) -> Data? {
+        var o = body.flatMap { JSONValue.parse(Array($0))?.objectValue } ?? [:]
+        change(&o)
+        return Data(JSONValue.object(o).jsonText.utf8)
+    }
+}
+
+/// A stream that fails at once.
+struct EndedStream: EventStreamConnection {
+    let end: EventStreamEnd
+    var items: AsyncThrowingStream<EventStreamItem, Error> {
+        AsyncThrowingStream { $0.finish(throwing: end) }
+    }
+    func cancel() {}
+}
+
+/// The reference stream with events swallowed or misread.
+final class FilteredStream: EventStreamConnection, @unchecked Sendable {
+    static let known: Set<String> = [
+        "conference_update", "participant_sync_begin", "participant_sync_end", "participant_create", "participant_update",
+        "participant_delete", "stage", "presentation_start", "presentation_stop", "message_received", "disconnect",
+        "refer", "layout", "call_disconnected", "refresh_token", "splash_screen",
+    ]
+    let inner: any EventStreamConnection
+    let items: AsyncThrowingStream<EventStreamItem, Error>
+
+    init(inner: any EventStreamConnection, number: Int, bugs: Bugs) {
+        self.inner = inner
+        let source = inner.items
+        items = AsyncThrowingStream { continuation in
+            let task = Task {
+                var events = 0
+                do {
+                    for try await item in source {
+                        if case .event(let e) = item {
+                            events += 1
+                            if bugs.has("ignore-disconnect-event"), e.event == "disconnect" { continue }
+                            if bugs.has("ignore-participant-delete"), e.event == "participant_delete" { continue }
+                            if bugs.has("no-resync"), number > 1, e.event == "participant_sync_begin" { continue }
+                            if bugs.has("stop-reading-after-10"), events > 10 { continue }
+                            if bugs.has("unknown-event-fatal"), !FilteredStream.known.contains(e.event) {
+                                throw EventStreamEnd.failed("unknown event \(e.event)")
+                            }
+                        }
+                        continuation.yield(item)
+                    }
+                    continuation.finish()
+                } catch EventStreamEnd.status(let code) where bugs.has("retryable-is-fatal") && [502, 503, 504].contains(code) {
+                    continuation.finish(throwing: EventStreamEnd.status(403))
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func cancel() { inner.cancel() }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import PexipClient
+import PexipDriver
+import PexipWire
+
+// The reference client with bugs switched on (`--bug NAME`, repeatable), so
+// that each conformance scenario can be shown to catch the bug it is about.
+// Never shipped; ConformanceTests runs it.
+
+
+/// Runner messages, as the bugs change them.
+func incoming(_ m: JSONValue) -> JSONValue? {
+    guard var o = m.objectValue else { return m }
+    switch o["type"]?.stringValue {
+    case "start":
+        if bugs.has("ignore-start-pin") { o["pin"] = nil }
+        if bugs.has("ignore-start-extension") { o["extension"] = nil }
+        if bugs.has("ignore-proxy-auth") { o["proxy_auth"] = nil }
+        if bugs.has("ignore-tls-ca") { o["tls_ca"] = nil }
+    case "leave":
+        if bugs.has("ignore-leave") { return nil }
+        if bugs.has("early-left") { write(["type": "left"]) }
+    case "send_message":
+        if bugs.has("no-chat-send") { return nil }
+    default:
+        break
+    }
+    return .object(o)
+}
+
+/// Client reports, as the bugs change them.
+func outgoing(_ m: JSONValue) -> [String] {
+    var o = m.objectValue ?? [:]
+    var lines: [String] = []
+    if bugs.has("garbage"), state.once("garbage") { lines.append("this line is not JSON") }
+    switch o["type"]?.stringValue ?? "" {
+    case "pin_required" where bugs.has("no-pin-prompt"): return lines
+    case "extension_required" where bugs.has("no-extension-prompt"): return lines
+    case "roster" where bugs.has("silent-roster"): return lines
+    case "roster" where bugs.has("first-roster-only") && !state.once("roster"): return lines
+    case "message" where bugs.has("no-messages"): return lines
+    case "message" where bugs.has("messages-swapped"):
+        if let held = state.swapHeld(.object(o)) { return lines + [held.jsonText] }
+        return lines
+    case "reconnected" where bugs.has("no-reconnected-report"): return lines
+    case "disconnected":
+        if bugs.has("refresh-after-disconnect") { state.refreshNow() }
+        if bugs.has("no-disconnected") { return lines }
+        if bugs.has("disconnect-as-failed") {
+            write(["type": "failed", "reason": "forbidden", "detail": "broken on purpose"])
+            exit(1)
+        }
+    case "failed" where bugs.has("wrong-fail-reason"):
+        o["reason"] = "protocol"
+    case "joined" where bugs.has("wrong-role"):
+        o["role"] = o["role"] == "HOST" ? "GUEST" : "HOST"
+    case "left":
+        if bugs.has("early-left") { return lines }
+        if let held = state.swapHeld(nil) { lines.append(held.jsonText) }
+        if bugs.has("exit-nonzero-after-left") {
+            write(.object(o))
+            exit(3)
+        }
+        if bugs.has("request-after-leave") {
+            write(.object(o))
+            state.refreshNow()
+            exit(0)
+        }
+    default:
+        break
+    }
+    return lines + [JSONValue.object(o).jsonText]
+}
+
+func write(_ m: JSONValue) {
+    FileHandle.standardOutput.write(Data((m.jsonText + "\n").utf8))
+}
+
+/// The bugs switched on.
+struct Bugs: Sendable {
+    static let known: Set<String> = [
+        "ignore-start-pin", "ignore-start-extension", "ignore-proxy-auth", "ignore-tls-ca", "ignore-leave", "early-left",
+        "no-chat-send", "garbage", "no-pin-prompt", "no-extension-prompt", "silent-roster", "first-roster-only",
+        "no-messages", "messages-swapped", "no-reconnected-report", "refresh-after-disconnect", "no-disconnected",
+        "disconnect-as-failed", "wrong-fail-reason", "wrong-role", "exit-nonzero-after-left",
+        // transport
+        "pin-in-body", "no-pin-none", "no-extension-body", "no-refresh", "stale-refresh", "fast-refresh", "slow-refresh",
+        "no-release", "double-release", "release-first-token", "slow-release", "ascii-chat", "retryable-is-fatal",
+        "drop-is-fatal", "no-reconnect", "ignore-disconnect-event", "unknown-event-fatal", "stop-reading-after-10",
+        "no-resync", "ignore-participant-delete", "request-after-leave",
+    ]
+    let names: Set<String>
+
+    init(arguments: [String]) {
+        var names = Set<String>()
+        var args = arguments[...]
+        while let a = args.popFirst() {
+            guard a == "--bug", let name = args.popFirst() else {
+                FileHandle.standardError.write(Data("broken-client: usage: broken-client [--bug NAME]...\n".utf8))
+                exit(2)
+            }
+            guard Bugs.known.contains(name) else {
+                FileHandle.standardError.write(Data("broken-client: unknown bug '\(name)'; known: \(Bugs.known.sorted().joined(separator: ", "))\n".utf8))
+                exit(2)
+            }
+            names.insert(name)
+        }
+        self.names = names
+    }
+
+    func has(_ name: String) -> Bool { names.contains(name) }
+}
+
+let bugs = Bugs(arguments: Array(CommandLine.arguments.dropFirst()))
+let state = BugState()
+var hooks = DriverHooks()
+hooks.transport = { BuggyTransport(inner: $0, bugs: bugs, state: state) }
+hooks.incoming = { incoming($0) }
+hooks.outgoing = { outgoing($0) }
+exit(await Driver(hooks: hooks).run())

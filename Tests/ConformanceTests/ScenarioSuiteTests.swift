@@ -1,0 +1,120 @@
+import Conformance
+import Foundation
+import ScenarioKit
+import TestSupport
+import XCTest
+
+/// The whole suite: the reference client passes every scenario, and every
+/// scenario catches a client broken in the way it is about.
+final class ScenarioSuiteTests: XCTestCase {
+    /// For each scenario: the bug that breaks its rule, and the check that must catch it.
+    static let mutations: [String: (bug: String, caughtBy: String)] = [
+        "chat/messages-in-order": ("messages-swapped", "messages("),
+        "chat/receive-message": ("no-messages", "message("),
+        "chat/send-message": ("no-chat-send", "sent_message("),
+        "chat/unicode-round-trip": ("ascii-chat", "sent_message("),
+        "ejection/disconnect-event-only": ("ignore-disconnect-event", "disconnected("),
+        "ejection/eject-during-refreshes": ("refresh-after-disconnect", "no_request_after("),
+        "ejection/eject-with-reason": ("disconnect-as-failed", "disconnected("),
+        "ejection/ejected-before-stream": ("no-disconnected", "disconnected"),
+        "events/event-burst": ("stop-reading-after-10", "roster("),
+        "events/initial-roster": ("silent-roster", "roster("),
+        "events/participants-come-and-go": ("ignore-participant-delete", "roster("),
+        "events/unknown-events-ignored": ("unknown-event-fatal", "not_reported(reconnected"),
+        "expiry/no-early-refresh": ("fast-refresh", "requests(refresh_token"),
+        "expiry/one-second-token": ("release-first-token", "released("),
+        "expiry/refresh-before-expiry": ("slow-refresh", "refresh_cadence("),
+        "expiry/refresh-slower-than-lifetime": ("no-disconnected", "driver protocol"),
+        "expiry/token-expired": ("refresh-after-disconnect", "no_request_after("),
+        "faults/node-unavailable": ("wrong-fail-reason", "failed("),
+        "faults/refresh-503-retried": ("retryable-is-fatal", "refresh_cadence("),
+        "faults/refresh-connection-dropped": ("drop-is-fatal", "refresh_cadence("),
+        "faults/slow-release": ("early-left", "released("),
+        "pin/guest-pin-prompt": ("wrong-role", "joined("),
+        "pin/guest-without-pin": ("no-pin-none", "pin_header("),
+        "pin/host-pin-prompt": ("pin-in-body", "pin_header("),
+        "pin/pin-up-front": ("ignore-start-pin", "pin_header("),
+        "pin/prompt-abandoned": ("ignore-leave", "client exited by itself"),
+        "pin/wrong-pin": ("wrong-fail-reason", "failed("),
+        "reception/extension-prompt": ("no-extension-prompt", "asked_for_extension"),
+        "reception/extension-then-pin": ("no-extension-body", "extension_sent("),
+        "reception/extension-up-front": ("ignore-start-extension", "not_reported(extension_required"),
+        "reception/unknown-extension": ("wrong-fail-reason", "failed("),
+        "reconnect/dropped-stream": ("no-reconnect", "reconnected("),
+        "reconnect/repeated-drops": ("no-reconnected-report", "reported(reconnected"),
+        "reconnect/roster-changed-while-away": ("no-resync", "roster("),
+        "reconnect/stream-refused-then-recovers": ("retryable-is-fatal", "reconnected("),
+        "reconnect/token-kept-alive-while-down": ("no-reconnect", "reconnected("),
+        "token/proxy-credentials": ("ignore-proxy-auth", "joined("),
+        "token/refresh-rejected": ("no-disconnected", "driver protocol"),
+        "token/release-on-leave": ("request-after-leave", "no_request_after("),
+        "token/strict-revocation": ("stale-refresh", "refresh_cadence("),
+        "token/tls-node": ("ignore-tls-ca", "joined("),
+        "token/unknown-conference": ("wrong-fail-reason", "failed("),
+    ]
+
+    private func scenarios() throws -> [Scenario] { try ScenarioLoader.loadAll(from: Products.scenarios) }
+
+    func testEveryScenarioHasABrokenClientCase() throws {
+        let names = Set(try scenarios().map(\.name))
+        XCTAssertGreaterThanOrEqual(names.count, 30)
+        XCTAssertEqual(names.subtracting(Self.mutations.keys).sorted(), [], "scenarios without a broken-client case")
+        XCTAssertEqual(Set(Self.mutations.keys).subtracting(names).sorted(), [], "cases for scenarios that do not exist")
+        let groups = Set(names.map { String($0.split(separator: "/")[0]) })
+        XCTAssertEqual(groups, ["pin", "token", "expiry", "ejection", "reconnect", "events", "faults", "reception", "chat"])
+    }
+
+    func testReferenceClientPassesEveryScenario() throws {
+        var runner = ScenarioRunner(command: Products.referenceClient)
+        runner.grace = 1
+        let results = SuiteRunner(runner: runner, jobs: 8).run(try scenarios(), selection: Selection())
+        XCTAssertGreaterThanOrEqual(results.count, 30)
+        for r in results where r.outcome != .passed {
+            XCTFail(ConsoleReport.details(r, file: nil, trace: true))
+        }
+    }
+
+    func testEveryScenarioCatchesItsBrokenClient() throws {
+        let all = try scenarios()
+        let results = Locked<[String: ScenarioResult]>([:])
+        let group = DispatchGroup()
+        // One suite run per bug, each with the scenarios that bug is for.
+        let byBug = Dictionary(grouping: all) { Self.mutations[$0.name]?.bug ?? "" }
+        let queue = DispatchQueue(label: "mutations", attributes: .concurrent)
+        let slots = DispatchSemaphore(value: 8)
+        for (bug, list) in byBug where !bug.isEmpty {
+            group.enter()
+            slots.wait()
+            queue.async {
+                var runner = ScenarioRunner(command: Products.brokenClient(bug))
+                runner.grace = 0.5
+                for r in SuiteRunner(runner: runner, jobs: list.count).run(list, selection: Selection()) {
+                    results.withLock { $0[r.name] = r }
+                }
+                slots.signal()
+                group.leave()
+            }
+        }
+        group.wait()
+        for scenario in all {
+            guard let (bug, caughtBy) = Self.mutations[scenario.name] else { continue }
+            guard let r = results.withLock({ $0[scenario.name] }) else {
+                XCTFail("\(scenario.name): no result")
+                continue
+            }
+            XCTAssertEqual(r.outcome, .failed, "\(scenario.name) let the client with bug '\(bug)' pass")
+            XCTAssertTrue(r.failedChecks.contains { $0.name.hasPrefix(caughtBy) },
+                          "\(scenario.name) with bug '\(bug)': expected \(caughtBy)… to fail; failed: \(r.failedChecks.map(\.name))")
+        }
+    }
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T { lock.withLock { body(&value) } }
+}

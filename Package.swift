@@ -80,6 +80,7 @@ let package = Package(
             dependencies: ["PexipWire"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "ScenarioKitTests", dependencies: ["ScenarioKit", "MockNode", "PexipWire"]),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "MicroHTTP", "PexipWire", "TestSupport"]),

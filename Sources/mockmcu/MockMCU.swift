@@ -22,7 +22,9 @@ struct MockMCU: ParsableCommand {
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                let name = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") } ?? ""
+                let hint = "see 'mockmcu \(name.isEmpty ? "" : name + " ")--help'"
+                FileHandle.standardError.write(Data(("Error: \(message(for: error))\n(\(hint))\n").utf8))
                 Foundation.exit(2)
             }
             exit(withError: error)

@@ -10,17 +10,7 @@ final class ServeCommandTests: XCTestCase {
     private var binary: URL { Products.url("mockmcu") }
 
     private func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try Products.run("mockmcu", args)
     }
 
     /// Reads from a pipe until `marker` has arrived (or the pipe closes).

@@ -25,4 +25,32 @@ public enum Products {
     public static var scenarios: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scenarios").standardized.path
     }
+
+    /// Runs a built program to its end; returns its status and output.
+    public static func run(_ program: String, _ args: [String], directory: String? = nil) throws
+        -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = url(program)
+        p.arguments = args
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read both pipes at once, so that neither can fill up and stall the program.
+        let errBox = DataBox()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }.start()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        done.wait()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errBox.data, as: UTF8.self))
+    }
+}
+
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
 }

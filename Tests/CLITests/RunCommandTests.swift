@@ -1,0 +1,186 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import TestSupport
+import XCTest
+
+/// `mockmcu run`, `list` and `check` as a CI pipeline uses them: exit codes,
+/// selection, features, known failures, reports, and clients that misbehave.
+final class RunCommandTests: XCTestCase {
+    /// A scenarios folder of small, fast cases written for these tests.
+    private func folder(_ files: [String: String]) throws -> String {
+        let dir = NSTemporaryDirectory() + "mockmcu-scenarios-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, text) in files {
+            let path = dir + "/" + name + ".yaml"
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
+    private static let join = """
+        summary: Joins and leaves.
+        conferences:
+          - alias: meet
+        client:
+          conference: meet
+        timeline:
+          - when: {client: roster}
+            do:
+              - tell: {type: leave}
+        checks:
+          - joined: HOST
+          - released: {within: 1}
+          - left
+        """
+
+    private static let chat = """
+        summary: Receives a chat message.
+        features: [chat]
+        conferences:
+          - alias: meet
+            participants:
+              - display_name: Bob
+        client:
+          conference: meet
+        timeline:
+          - when: {client: roster}
+            do:
+              - chat: {from: Bob, text: hi}
+          - when: {client: message}
+            do:
+              - tell: {type: leave}
+        checks:
+          - message: {origin: Bob, text: hi}
+          - left
+        """
+
+    private func mockmcu(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        try Products.run("mockmcu", args)
+    }
+
+    func testPassingRunExitsZeroWithALinePerScenarioInOrderAndReports() throws {
+        let dir = try folder(["b/join": Self.join, "a/chat": Self.chat])
+        let out = try folder([:])
+        let junit = out + "/junit.xml", json = out + "/results.json"
+        let r = try mockmcu(["run", "--scenarios", dir, "--jobs", "2", "--junit", junit, "--json", json, "--",
+                             Products.url("pexip-client").path, "--driver"])
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        let lines = r.out.split(separator: "\n").filter { $0.hasPrefix("PASS") }
+        XCTAssertEqual(lines.map { String($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }, ["a/chat", "b/join"])
+        XCTAssertTrue(r.out.contains("2 scenario(s) in"), r.out)
+
+        let doc = try XMLDocument(contentsOf: URL(fileURLWithPath: junit))
+        XCTAssertEqual(try doc.nodes(forXPath: "//testcase").count, 2)
+        XCTAssertEqual(doc.rootElement()?.attribute(forName: "failures")?.stringValue, "0")
+        let results = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        XCTAssertEqual((results["summary"] as? [String: Any])?["passed"] as? Int, 2)
+        let first = try XCTUnwrap((results["scenarios"] as? [[String: Any]])?.first)
+        XCTAssertEqual(first["name"] as? String, "a/chat")
+        XCTAssertNotNil((first["checks"] as? [[String: Any]])?.first?["expected"])
+        XCTAssertNil(first["journal"], "passing scenarios carry no journal")
+    }
+
+    func testFailureExitsOneWithEvidenceAndTheJournalInReports() throws {
+        let dir = try folder(["join": Self.join])
+        let out = try folder([:])
+        let junit = out + "/junit.xml", json = out + "/results.json"
+        let r = try mockmcu(["run", "--scenarios", dir, "--trace", "--junit", junit, "--json", json, "--",
+                             Products.brokenClient("no-release")])
+        XCTAssertEqual(r.status, 1, r.out + r.err)
+        XCTAssertTrue(r.out.contains("FAIL   join"), r.out)
+        XCTAssertTrue(r.out.contains("✗ released(within: 1)"), r.out)
+        XCTAssertTrue(r.out.contains("expected: after leave, exactly one release_token"), r.out)
+        XCTAssertTrue(r.out.contains("runner sent {\"type\":\"leave\"}"), "the trace shows the journal: \(r.out)")
+        let doc = try XMLDocument(contentsOf: URL(fileURLWithPath: junit))
+        let failure = try XCTUnwrap(doc.nodes(forXPath: "//testcase/failure").first as? XMLElement)
+        XCTAssertTrue(failure.attribute(forName: "message")?.stringValue?.contains("released") ?? false)
+        XCTAssertTrue(failure.stringValue?.contains("request_token") ?? false, "the wire trace is in the failure body")
+        let results = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let scenario = try XCTUnwrap((results["scenarios"] as? [[String: Any]])?.first)
+        XCTAssertEqual(scenario["outcome"] as? String, "failed")
+        XCTAssertGreaterThan((scenario["journal"] as? [Any])?.count ?? 0, 5)
+    }
+
+    func testFeaturesSkipAndARunWhereNothingRanFails() throws {
+        let dir = try folder(["chat": Self.chat])
+        let features = try folder([:]) + "/features.yaml"
+        try "features: [pin, roster]\n".write(toFile: features, atomically: true, encoding: .utf8)
+        let r = try mockmcu(["run", "--scenarios", dir, "--features", features, "--", Products.referenceClient])
+        XCTAssertEqual(r.status, 1, "no scenario ran: not a pass")
+        XCTAssertTrue(r.out.contains("SKIP   chat") && r.out.contains("needs feature chat"), r.out)
+        let listed = try mockmcu(["list", "--scenarios", dir, "--features", features])
+        XCTAssertTrue(listed.out.contains("(skipped: needs chat)"), listed.out)
+    }
+
+    func testKnownFailuresDoNotFailTheRunAndUnexpectedPassesAreReported() throws {
+        let dir = try folder(["join": Self.join, "chat": Self.chat])
+        let known = try folder([:]) + "/known.txt"
+        try "# our client never releases\njoin   # tracked elsewhere\n".write(toFile: known, atomically: true, encoding: .utf8)
+        let broken = try mockmcu(["run", "--scenarios", dir, "--known-failing", known, "--", Products.brokenClient("no-release")])
+        XCTAssertEqual(broken.status, 0, broken.out + broken.err)
+        XCTAssertTrue(broken.out.contains("KNOWN  join"), broken.out)
+        let fixed = try mockmcu(["run", "--scenarios", dir, "--known-failing", known, "--", Products.referenceClient])
+        XCTAssertEqual(fixed.status, 0)
+        XCTAssertTrue(fixed.out.contains("XPASS  join") && fixed.out.contains("trim the list"), fixed.out)
+    }
+
+    func testUsageAndConfigurationErrorsExitTwo() throws {
+        let dir = try folder(["join": Self.join])
+        let noCommand = try mockmcu(["run", "--scenarios", dir])
+        XCTAssertEqual(noCommand.status, 2)
+        XCTAssertTrue(noCommand.err.contains("give the client command after --"), noCommand.err)
+        XCTAssertEqual(try mockmcu(["run", "--scenarios", dir, "--jobs", "0", "--", "true"]).status, 2)
+        let nothing = try mockmcu(["run", "--scenarios", dir, "--run", "nosuch/*", "--", "true"])
+        XCTAssertEqual(nothing.status, 2)
+        XCTAssertTrue(nothing.err.contains("no scenario matches"), nothing.err)
+        let badFeatures = try folder([:]) + "/f.yaml"
+        try "features: [pinn]\n".write(toFile: badFeatures, atomically: true, encoding: .utf8)
+        let f = try mockmcu(["run", "--scenarios", dir, "--features", badFeatures, "--", "true"])
+        XCTAssertEqual(f.status, 2)
+        XCTAssertTrue(f.err.contains("did you mean 'pin'?"), f.err)
+
+        let broken = try folder(["bad": Self.join.replacingOccurrences(of: "- tell:", with: "- tel:")])
+        let invalid = try mockmcu(["run", "--scenarios", broken, "--", "true"])
+        XCTAssertEqual(invalid.status, 2)
+        XCTAssertTrue(invalid.err.contains("bad.yaml:9: unknown action 'tel' (did you mean 'tell'?)"), invalid.err)
+    }
+
+    func testCheckReportsEveryBadFileWithItsLine() throws {
+        let dir = try folder([
+            "good": Self.join,
+            "typo": Self.join.replacingOccurrences(of: "released:", with: "releasd:"),
+            "nosummary": Self.join.replacingOccurrences(of: "summary: Joins and leaves.\n", with: ""),
+        ])
+        let r = try mockmcu(["check", "--scenarios", dir])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.out.contains("typo.yaml:12: unknown check 'releasd' (did you mean 'released'?)"), r.out)
+        XCTAssertTrue(r.out.contains("nosummary.yaml:1: missing 'summary'"), r.out)
+        XCTAssertTrue(r.out.contains("2 invalid file(s), 1 valid"), r.out)
+        XCTAssertEqual(try mockmcu(["check", "--scenarios", Products.scenarios]).status, 0, "the shipped scenarios are valid")
+    }
+
+    func testMisbehavingClientsFailWithoutLeavingAnythingBehind() throws {
+        let dir = try folder(["join": Self.join])
+        let marker = "mockmcu-orphan-\(UUID().uuidString.prefix(8))"
+        // Ignores stdin and SIGTERM, starts a background child, floods stdout with garbage.
+        let script = "trap '' TERM\nsh -c 'sleep 300; : \(marker)' &\nwhile :; do echo 'not json'; done\n"
+        let path = try folder([:]) + "/client.sh"
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try mockmcu(["run", "--scenarios", dir, "--grace", "0.3", "--deadline-scale", "0.1", "--", "sh " + path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.out.contains("client did not exit"), r.out)
+        XCTAssertTrue(r.out.contains("not a JSON object"), r.out)
+        let ps = Process()
+        ps.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        ps.arguments = ["-f", marker]
+        ps.standardOutput = FileHandle.nullDevice
+        try ps.run()
+        ps.waitUntilExit()
+        XCTAssertEqual(ps.terminationStatus, 1, "a process of the client's group survived")
+    }
+}

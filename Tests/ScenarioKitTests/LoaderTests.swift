@@ -1,0 +1,124 @@
+import MockNode
+import PexipWire
+import ScenarioKit
+import XCTest
+
+final class LoaderTests: XCTestCase {
+    private let base = """
+        summary: S.
+        conferences:
+          - alias: meet
+        client:
+          conference: meet
+        checks:
+          - left
+        """
+
+    private func load(_ text: String) throws -> Scenario { try ScenarioLoader.load(text: text, name: "g/s") }
+
+    private func error(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        do {
+            _ = try load(text)
+            XCTFail("loaded", file: file, line: line)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testAFullScenarioLoads() throws {
+        let s = try load("""
+            summary: Everything.
+            features: [pin, chat, proxy_auth]
+            deadline: 4
+            conferences:
+              - alias: secure
+                host_pin: "1234"
+                expires: 2
+                participants:
+                  - display_name: Bob
+            node:
+              proxy_auth: {username: u, password: p, status: 407}
+            client:
+              conference: secure
+              display_name: Alice
+              answer_pin: "1234"
+            timeline:
+              - when: {at: 0}
+                do:
+                  - fail: {request: events, status: 503, count: 2}
+              - when: {client: roster, count: 2}
+                delay: 0.5
+                optional: true
+                do:
+                  - emit: {event: stage, data: [{n: 1, s: "2", b: true, z: null}], to: conference}
+                  - chat: {from: Bob, text: hi}
+                  - eject: Bye
+                  - tell: {type: send_message, text: "x"}
+            checks:
+              - joined: HOST
+              - refresh_cadence: {tolerance: 0.3}
+              - no_request_after: {anchor: disconnected, except: [release_token]}
+              - requests: {request: refresh_token, min: 1, max: 3}
+              - not_reported: failed
+            """)
+        XCTAssertEqual(s.name, "g/s")
+        XCTAssertEqual(s.group, "g")
+        XCTAssertEqual(s.deadline, 4)
+        XCTAssertEqual(s.node.proxyAuth, ProxyAuth(username: "u", password: "p", status: 407))
+        XCTAssertEqual(s.client.answers, ["pin": "1234"])
+        XCTAssertEqual(s.timeline.count, 2)
+        XCTAssertEqual(s.timeline[1].trigger, .client("roster", count: 2))
+        XCTAssertEqual(s.timeline[1].delay, 0.5)
+        guard case .emit(let events, let to) = s.timeline[1].actions[0] else { return XCTFail("emit") }
+        XCTAssertEqual(to, .conference)
+        XCTAssertEqual(JSONValue.parse(events[0].data), [["n": .number(1), "s": "2", "b": true, "z": .null]],
+                       "quoted YAML stays text; plain numbers, booleans and null keep their type")
+        XCTAssertEqual(s.checks.map(\.kind.name), [
+            "joined(role: HOST)", "refresh_cadence(fraction: 0.5, tolerance: 0.3, minimum: 1)",
+            "no_request_after(disconnected, except: release_token)", "requests(refresh_token, 1...3)", "not_reported(failed)",
+        ])
+        XCTAssertEqual(s.checks[0].line, 29)
+    }
+
+    func testErrorsNameTheLineAndSuggest() {
+        XCTAssertEqual(error(base.replacingOccurrences(of: "checks:", with: "chekcs:")),
+                       "g/s.yaml:6: unknown key 'chekcs' in the scenario (did you mean 'checks'?); allowed: checks, client, conferences, deadline, features, node, summary, timeline")
+        XCTAssertEqual(error(base.replacingOccurrences(of: "- left", with: "- lefty")),
+                       "g/s.yaml:7: unknown check 'lefty' (did you mean 'left'?); allowed: " + CheckKindNames.all)
+        XCTAssertTrue(error(base + "\ntimeline:\n  - when: {refresh: 1}\n    do:\n      - expire_tokn\n")
+            .hasPrefix("g/s.yaml:11: unknown action 'expire_tokn' (did you mean 'expire_token'?)"))
+        XCTAssertTrue(error(base + "\ntimeline:\n  - when: {refresh: 1, client: joined}\n    do: [drop_stream]\n")
+            .contains("'when' needs exactly one of"))
+        XCTAssertTrue(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - fail: {request: events, status: 503, delay: 1}\n")
+            .contains("'fail' needs exactly one of 'status', 'delay' or 'drop: true'"))
+        XCTAssertTrue(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - tell: {text: hi}\n")
+            .contains("'tell' needs a message with a 'type'"))
+        XCTAssertEqual(error(base.replacingOccurrences(of: "summary: S.\n", with: "")),
+                       "g/s.yaml:1: missing 'summary': one line on what the scenario proves")
+        XCTAssertTrue(error("features: [chatt]\n" + base).contains("unknown feature 'chatt' (did you mean 'chat'?)"))
+        XCTAssertTrue(error(base.replacingOccurrences(of: "  conference: meet", with: "  conference: mett"))
+            .contains("g/s.yaml:5: 'client.conference' is 'mett', which is not among the scenario's conferences"))
+        XCTAssertTrue(error(base.replacingOccurrences(of: "  - alias: meet", with: "  - alias: meet\n    host_pin: \"1234\""))
+            .contains("needs feature 'pin'"))
+        XCTAssertTrue(error(base.replacingOccurrences(of: "- left", with: "- released: {within: soon}"))
+            .contains("'within' should be a number"))
+        XCTAssertTrue(error(base.replacingOccurrences(of: "- left", with: "- no_request_after: later"))
+            .contains("'anchor' should be one of"))
+        XCTAssertTrue(error("summary: [x\n").hasPrefix("g/s.yaml:"), "syntax errors carry a line")
+    }
+
+    func testTheShippedScenariosLoadAndCoverEveryGroup() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scenarios").path
+        let (scenarios, problems) = ScenarioLoader.validate(directory: dir)
+        XCTAssertEqual(problems, [])
+        XCTAssertGreaterThanOrEqual(scenarios.count, 30)
+        XCTAssertEqual(Set(scenarios.map(\.group)), ["pin", "token", "expiry", "ejection", "reconnect", "events", "faults", "reception", "chat"])
+        XCTAssertEqual(scenarios.map(\.name), scenarios.map(\.name).sorted())
+    }
+}
+
+/// The allowed check names as the loader lists them.
+enum CheckKindNames {
+    static let all = "joined, asked_for_pin, pin_header, asked_for_extension, extension_sent, refresh_cadence, released, no_request_after, reconnected, roster, failed, disconnected, left, message, messages, sent_message, requests, reported, not_reported"
+}

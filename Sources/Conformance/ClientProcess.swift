@@ -164,7 +164,22 @@ public final class ClientProcess: @unchecked Sendable {
     public var standardError: String { condition.withLock { errText } }
 
     /// Whether the client is still running.
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { exitStatus == nil }
+
+    /// The exit status once the client has exited (a signal number if a signal ended it).
+    /// Foundation learns of a child's exit when the child's copy of a socket it
+    /// hands down closes; a program that closes inherited descriptors (dnsmasq
+    /// does) stalls that for every child of the runner. So an exited client is
+    /// also recognised as a zombie in /proc, with the status the kernel keeps there.
+    var exitStatus: Int32? {
+        if !process.isRunning { return process.terminationStatus }
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is the state (field 3 of proc(5)); fields[49] is exit_code (field 52).
+        guard fields.first == "Z", fields.count > 49, let code = Int32(fields[49]) else { return nil }
+        return code & 0x7f == 0 ? (code >> 8) & 0xff : code & 0x7f
+    }
 
     /// Waits up to `grace` seconds for the client to exit, then sends SIGTERM
     /// to its whole group, waits `grace` again, then SIGKILL. Afterwards the
@@ -173,8 +188,8 @@ public final class ClientProcess: @unchecked Sendable {
     @discardableResult
     public func stop(grace: Double = 2) -> ClientTermination {
         let outcome: ClientTermination
-        if waitForExit(grace) {
-            outcome = .exited(process.terminationStatus)
+        if waitForExit(grace), let status = exitStatus {
+            outcome = .exited(status)
         } else {
             kill(-groupID, SIGTERM)
             if waitForExit(grace) {
@@ -222,7 +237,7 @@ public final class ClientProcess: @unchecked Sendable {
 
     private func waitForExit(_ seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning {
+        while isRunning {
             if Date() >= deadline { return false }
             usleep(5_000)
         }

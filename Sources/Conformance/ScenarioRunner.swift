@@ -105,6 +105,15 @@ public struct ScenarioRunner: Sendable {
         }
         defer { node.stop() }
 
+        var dns: DNSServer?
+        if let setup = scenario.node.dns {
+            do {
+                dns = try DNSServer(records: try dnsRecords(setup, nodePort: node.port))
+            } catch {
+                result.reason = "the DNS server did not start: \(error)"
+                return result
+            }
+        }
         var env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         env["MOCKMCU_SCENARIO"] = scenario.name
         let client: ClientProcess
@@ -119,9 +128,10 @@ public struct ScenarioRunner: Sendable {
         }
         let timeline = TimelineExecutor(steps: scenario.timeline, node: node) { session.send($0) }
         timeline.start()
-        let transcript = session.run(start: startMessage(scenario, node: node, caPEM: caPEM), answers: scenario.client.answers,
+        let transcript = session.run(start: startMessage(scenario, node: node, caPEM: caPEM, dns: dns?.address), answers: scenario.client.answers,
                                      deadline: scenario.deadline * deadlineScale, grace: grace)
         let outcomes = timeline.stop()
+        withExtendedLifetime(dns) {}  // dnsmasq stops with it
         let exit: ClientExit
         switch transcript.termination {
         case .exited(let code): exit = .exited(code)
@@ -138,13 +148,33 @@ public struct ScenarioRunner: Sendable {
         return result
     }
 
+    /// dnsmasq records: `_pexapp._tcp.<domain>` → `node.<domain>`:port → 127.0.0.1; with
+    /// `unreachableFirst`, a better-priority record to a port that was just freed (a node started and stopped).
+    func dnsRecords(_ setup: DNSSetup, nodePort: UInt16) throws -> [String] {
+        let d = setup.domain
+        var records = ["--host-record=node.\(d),127.0.0.1", "--srv-host=_pexapp._tcp.\(d),node.\(d),\(nodePort),20,0"]
+        if setup.unreachableFirst {
+            let closed = try MockNode(conferences: [])
+            try closed.start()
+            let port = closed.port
+            closed.stop()
+            records = ["--host-record=down.\(d),127.0.0.1", "--srv-host=_pexapp._tcp.\(d),down.\(d),\(port),10,0"] + records
+        }
+        return records
+    }
+
     /// The `start` message of the driver protocol for this scenario and node.
-    public func startMessage(_ scenario: Scenario, node: MockNode, caPEM: String?) -> JSONValue {
+    public func startMessage(_ scenario: Scenario, node: MockNode, caPEM: String?, dns: String? = nil) -> JSONValue {
         var start: [String: JSONValue] = [
             "type": "start", "protocol": .number(1), "scenario": .string(scenario.name),
             "node": .string(node.baseURL), "conference": .string(scenario.client.conference),
             "display_name": .string(scenario.client.displayName),
         ]
+        if let dns, let domain = scenario.node.dns?.domain {
+            start["node"] = nil
+            start["conference"] = .string(scenario.client.conference + "@" + domain)
+            start["dns"] = ["server": .string(dns)]
+        }
         if let pin = scenario.client.pin { start["pin"] = .string(pin) }
         if let ext = scenario.client.conferenceExtension { start["extension"] = .string(ext) }
         if let caPEM { start["tls_ca"] = .string(caPEM) }

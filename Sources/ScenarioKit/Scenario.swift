@@ -54,10 +54,25 @@ public struct NodeSetup: Sendable, Equatable {
     public var proxyAuth: ProxyAuth?
     /// The node speaks HTTPS with a self-signed certificate; the client gets it as `tls_ca`.
     public var tls = false
+    /// The client finds the node through DNS SRV (`_pexapp._tcp.<domain>`) on a DNS server the runner starts.
+    public var dns: DNSSetup?
 
-    public init(proxyAuth: ProxyAuth? = nil, tls: Bool = false) {
+    public init(proxyAuth: ProxyAuth? = nil, tls: Bool = false, dns: DNSSetup? = nil) {
         self.proxyAuth = proxyAuth
         self.tls = tls
+        self.dns = dns
+    }
+}
+
+/// SRV discovery: the client is given `alias@domain` and a DNS server instead of the node's URL.
+public struct DNSSetup: Sendable, Equatable {
+    public var domain: String
+    /// A better (lower) priority SRV record points at a port where nothing listens, so the client must fail over.
+    public var unreachableFirst: Bool
+
+    public init(domain: String = "example.test", unreachableFirst: Bool = false) {
+        self.domain = domain
+        self.unreachableFirst = unreachableFirst
     }
 }
 

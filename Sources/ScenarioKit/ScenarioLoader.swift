@@ -109,9 +109,22 @@ public enum ScenarioLoader {
 
     private static func nodeSetup(_ n: Node, _ r: YAMLReader) throws -> NodeSetup {
         var setup = NodeSetup()
-        for (key, _, v) in try r.mapping(n, what: "'node'", allowed: ["proxy_auth", "tls"]) {
+        for (key, _, v) in try r.mapping(n, what: "'node'", allowed: ["proxy_auth", "tls", "dns"]) {
             switch key {
             case "tls": setup.tls = try r.bool(v, what: "'node.tls'")
+            case "dns":
+                var dns = DNSSetup()
+                for (k, _, x) in try r.mapping(v, what: "'node.dns'", allowed: ["domain", "unreachable_first"]) {
+                    if k == "domain" {
+                        dns.domain = try r.string(x, what: "'domain'")
+                        guard dns.domain.contains("."), !dns.domain.contains("@"), !dns.domain.contains(" ") else {
+                            throw r.error("'domain' should be a domain name such as example.test", at: x)
+                        }
+                    } else {
+                        dns.unreachableFirst = try r.bool(x, what: "'unreachable_first'")
+                    }
+                }
+                setup.dns = dns
             default:
                 var user = "", pass = "", status = 401
                 for (k, _, x) in try r.mapping(v, what: "'node.proxy_auth'", allowed: ["username", "password", "status"]) {
@@ -167,6 +180,7 @@ public enum ScenarioLoader {
         if s.conferences.contains(where: { $0.type == .reception }) { needed.append("virtual_reception") }
         if s.node.tls { needed.append("tls") }
         if s.node.proxyAuth != nil { needed.append("proxy_auth") }
+        if s.node.dns != nil { needed.append("srv_discovery") }
         let at = top.first { $0.key == "features" }?.keyNode ?? r.doc.root
         for f in needed where !s.features.contains(f) {
             throw r.error("the scenario needs feature '\(f)' (from its setup): add it to 'features'", at: at)

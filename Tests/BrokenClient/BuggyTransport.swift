@@ -49,6 +49,10 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
             answer = try await inner.send(ex, timeout: timeout)
         } catch {
             if bugs.has("drop-is-fatal") { return (500, Data()) }
+            if bugs.has("no-failover"), name == "status" {
+                write(["type": "failed", "reason": "unreachable", "detail": "gave up on the first node (broken on purpose)"])
+                exit(1)
+            }
             throw error
         }
         if bugs.has("retryable-is-fatal"), [502, 503, 504].contains(answer.status) { answer.status = 500 }

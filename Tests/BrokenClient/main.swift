@@ -17,6 +17,10 @@ func incoming(_ m: JSONValue) -> JSONValue? {
         if bugs.has("ignore-start-extension") { o["extension"] = nil }
         if bugs.has("ignore-proxy-auth") { o["proxy_auth"] = nil }
         if bugs.has("ignore-tls-ca") { o["tls_ca"] = nil }
+        if bugs.has("ignore-dns"), let domain = o["conference"]?.stringValue?.split(separator: "@").last {
+            o["dns"] = nil
+            o["node"] = .string("https://node.\(domain)")  // as if the domain's node were the only guess
+        }
     case "leave":
         if bugs.has("ignore-leave") { return nil }
         if bugs.has("early-left") { write(["type": "left"]) }
@@ -87,7 +91,7 @@ struct Bugs: Sendable {
         "pin-in-body", "no-pin-none", "no-extension-body", "no-refresh", "stale-refresh", "fast-refresh", "slow-refresh",
         "no-release", "double-release", "release-first-token", "slow-release", "ascii-chat", "retryable-is-fatal",
         "drop-is-fatal", "no-reconnect", "ignore-disconnect-event", "unknown-event-fatal", "stop-reading-after-10",
-        "no-resync", "ignore-participant-delete", "request-after-leave",
+        "no-resync", "ignore-participant-delete", "request-after-leave", "ignore-dns", "no-failover",
     ]
     let names: Set<String>
 

@@ -65,6 +65,7 @@ public final class ClientProcess: @unchecked Sendable {
             throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey:
                 "the client did not get a process group of its own (pgid \(group)); cannot guarantee cleanup"])
         }
+        ChildRegistry.add(process.processIdentifier)
         let out = stdoutPipe.fileHandleForReading, err = stderrPipe.fileHandleForReading
         Thread { [self] in readLines(out) }.start()
         Thread { [self] in
@@ -202,6 +203,7 @@ public final class ClientProcess: @unchecked Sendable {
         }
         // Leftovers of the group (a background child the client started).
         kill(-groupID, SIGKILL)
+        ChildRegistry.remove(groupID)
         closeInput()
         // With the whole group gone, stderr reaches its end: read all of it.
         let deadline = Date().addingTimeInterval(2)

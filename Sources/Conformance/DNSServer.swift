@@ -36,6 +36,7 @@ public final class DNSServer: @unchecked Sendable {
             p.standardError = err
             p.standardOutput = FileHandle.nullDevice
             try p.run()
+            ChildRegistry.add(p.processIdentifier)
             if Self.waitUntilBound(port: port, while: p) {
                 address = "127.0.0.1:\(port)"
                 process = p
@@ -57,6 +58,7 @@ public final class DNSServer: @unchecked Sendable {
     static func stop(_ p: Process) {
         if p.isRunning { kill(-p.processIdentifier, SIGTERM) }
         p.waitUntilExit()
+        ChildRegistry.remove(p.processIdentifier)
     }
 
     /// Waits (up to 3 s) until the kernel shows a UDP socket bound to 127.0.0.1:`port`,

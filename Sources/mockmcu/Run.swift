@@ -78,6 +78,11 @@ struct Run: ParsableCommand {
         for p in selection.knownFailing where !all.contains(where: { Selection.matches($0.name, [p]) }) {
             FileHandle.standardError.write(Data("warning: --known-failing pattern '\(p)' matches no scenario\n".utf8))
         }
+        Interruption.install { signal in
+            let n = ChildRegistry.killAll()
+            FileHandle.standardError.write(Data("\ninterrupted: stopped \(n) running client(s) and helper(s)\n".utf8))
+            Foundation.exit(128 + signal)
+        }
         var runner = ScenarioRunner(command: shellCommand)
         runner.grace = grace
         runner.deadlineScale = deadlineScale

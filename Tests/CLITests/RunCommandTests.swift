@@ -59,6 +59,17 @@ final class RunCommandTests: XCTestCase {
           - left
         """
 
+    /// Whether any process has `marker` in its command line.
+    private func running(_ marker: String) throws -> Bool {
+        let ps = Process()
+        ps.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        ps.arguments = ["-f", marker]
+        ps.standardOutput = FileHandle.nullDevice
+        try ps.run()
+        ps.waitUntilExit()
+        return ps.terminationStatus == 0
+    }
+
     private func mockmcu(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
         try Products.run("mockmcu", args)
     }
@@ -175,12 +186,28 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.out.contains("client did not exit"), r.out)
         XCTAssertTrue(r.out.contains("not a JSON object"), r.out)
-        let ps = Process()
-        ps.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-        ps.arguments = ["-f", marker]
-        ps.standardOutput = FileHandle.nullDevice
-        try ps.run()
-        ps.waitUntilExit()
-        XCTAssertEqual(ps.terminationStatus, 1, "a process of the client's group survived")
+        XCTAssertFalse(try running(marker), "a process of the client's group survived")
+    }
+
+    func testInterruptingTheRunStopsEveryClient() throws {
+        let dir = try folder(["hang": Self.join.replacingOccurrences(of: "summary: Joins and leaves.", with: "summary: Hangs.\ndeadline: 60")])
+        let fifo = try folder([:]) + "/up"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let marker = "mockmcu-interrupt-\(UUID().uuidString.prefix(8))"
+        let p = Process()
+        p.executableURL = Products.url("mockmcu")
+        p.arguments = ["run", "--scenarios", dir, "--", "echo up > \(fifo); sh -c 'sleep 300; : \(marker)'"]
+        p.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        // Opening the FIFO waits until the client has started and opened it for writing.
+        let up = try XCTUnwrap(FileHandle(forReadingAtPath: fifo)).readDataToEndOfFile()
+        XCTAssertEqual(String(decoding: up, as: UTF8.self), "up\n")
+        p.terminate()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 128 + SIGTERM)
+        XCTAssertTrue(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("interrupted: stopped 1"))
+        XCTAssertFalse(try running(marker), "a client process outlived the interrupted run")
     }
 }

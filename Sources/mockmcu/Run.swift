@@ -16,16 +16,20 @@ struct Run: ParsableCommand {
         ones aside); 1 when any failed or none ran; 2 for a usage or configuration error.
 
         Examples:
-          mockmcu run -- .build/release/pexip-client --driver
+          mockmcu run -- .build/debug/pexip-client --driver
           mockmcu run --run 'pin/*' --trace -- python3 my_adapter.py
-          mockmcu run --features features.yaml --known-failing known.txt --junit report.xml -- ./client
-        A single argument after -- is a shell command line; several are quoted word by word.
+          mockmcu run --features f.yaml --known-failing known.txt \\
+                      --junit junit.xml --json results.json -- ./client --driver
+
+        A single argument after -- is a shell command line; several are quoted word by word. \
+        `mockmcu list` shows the scenarios; docs/running.md is the guide for client authors, \
+        docs/scenarios.md explains every check. Ctrl-C stops every running client.
         """
     )
 
     @OptionGroup var options: ScenarioOptions
 
-    @Option(help: "Scenarios run at once (default: one per core).")
+    @Option(help: "Scenarios run at once (the default is one per core).")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: ArgumentHelp("Names or globs of scenarios expected to fail, one per line ('#' comments). They are reported but do not fail the run.",

@@ -186,10 +186,11 @@ public final class ClientProcess: @unchecked Sendable {
     /// to its whole group, waits `grace` again, then SIGKILL. Afterwards the
     /// group is signalled once more so that nothing the client started
     /// outlives it. Call `send(leave)` or `closeInput()` first to ask nicely.
+    /// `firstWait` (default `grace`) is the wait before SIGTERM, for a caller that has waited already.
     @discardableResult
-    public func stop(grace: Double = 2) -> ClientTermination {
+    public func stop(grace: Double = 2, firstWait: Double? = nil) -> ClientTermination {
         let outcome: ClientTermination
-        if waitForExit(grace), let status = exitStatus {
+        if waitForExit(firstWait ?? grace), let status = exitStatus {
             outcome = .exited(status)
         } else {
             kill(-groupID, SIGTERM)

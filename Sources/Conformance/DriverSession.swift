@@ -93,14 +93,16 @@ public final class DriverSession: @unchecked Sendable {
         if transcript.hitDeadline { leave() }
         // After leave the client should report `left` and exit; collect what comes.
         let stopDeadline = Date().addingTimeInterval(grace)
-        while client.isRunning && Date() < stopDeadline {
+        collect: while client.isRunning && Date() < stopDeadline {
             switch client.next(timeout: 0.1) {
             case .message(let m)?: received(m, into: &transcript)
             case .notJSON(let line)?: transcript.protocolErrors.append(line)
-            default: break
+            case .closed?: break collect
+            case nil: continue
             }
         }
-        transcript.termination = client.stop(grace: grace)
+        // SIGTERM comes one grace period after leave, however that period was spent.
+        transcript.termination = client.stop(grace: grace, firstWait: max(0, stopDeadline.timeIntervalSinceNow))
         drain: while true {
             switch client.next(timeout: 0) {
             case .message(let m)?: received(m, into: &transcript)

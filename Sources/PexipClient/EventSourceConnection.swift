@@ -61,7 +61,9 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, EventStream
     /// Closes the connection (idempotent).
     func cancel() { finish(.cancelled) }
 
-    private func finish(_ end: EventStreamEnd?) {
+    /// `taskDone`: the task has completed, so it must not be cancelled (cancelling a
+    /// finished task can crash FoundationNetworking: "task that is not in the registry").
+    private func finish(_ end: EventStreamEnd?, taskDone: Bool = false) {
         let (task, session, watchdog): (URLSessionDataTask?, URLSession?, Task<Void, Never>?) = lock.withLock {
             guard !finished else { return (nil, nil, nil) }
             finished = true
@@ -75,8 +77,8 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, EventStream
         // URLSession's cancel waits on its own queue; done inline it can deadlock
         // when finish runs in a task-cancellation handler or a delegate callback.
         DispatchQueue.global().async {
-            task?.cancel()
-            session?.invalidateAndCancel()
+            if !taskDone, let task, task.state != .completed { task.cancel() }
+            session?.finishTasksAndInvalidate()  // not invalidateAndCancel: it cancels finished tasks too
         }
     }
 
@@ -112,9 +114,9 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, EventStream
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         if let error {
-            finish((error as? URLError)?.code == .cancelled ? .cancelled : .failed(error.localizedDescription))
+            finish((error as? URLError)?.code == .cancelled ? .cancelled : .failed(error.localizedDescription), taskDone: true)
         } else {
-            finish(.endedCleanly)
+            finish(.endedCleanly, taskDone: true)
         }
     }
 }

@@ -92,9 +92,15 @@ final class DiscoveryTests: XCTestCase {
         let node = try MockNode(conferences: ConferenceConfig.builtins)
         try node.start()
         defer { node.stop() }
+        // A node in maintenance (status 503) rather than a closed port: URLSession on Linux
+        // sometimes crashes (FoundationNetworking TaskRegistry) on a refused connection under load.
+        let down = try MockNode(conferences: [])
+        try down.start()
+        defer { down.stop() }
+        down.setMaintenance(true)
         let dns = try DNSServer([
-            // A dead node first (priority 5), then the live one (priority 10).
-            "--srv-host=_pexapp._tcp.example.test,dead.example.test,9,5,10",
+            // A node in maintenance first (priority 5), then the live one (priority 10).
+            "--srv-host=_pexapp._tcp.example.test,dead.example.test,\(down.port),5,10",
             "--srv-host=_pexapp._tcp.example.test,node1.example.test,\(node.port),10,10",
             "--host-record=dead.example.test,127.0.0.1",
             "--host-record=node1.example.test,127.0.0.1",
@@ -104,7 +110,7 @@ final class DiscoveryTests: XCTestCase {
         let address = dns.address
         Task {
             defer { done.fulfill() }
-            do { try await DiscoveryTests.discover(address, node) } catch { XCTFail("\(error)") }
+            do { try await DiscoveryTests.discover(address, node, down: down) } catch { XCTFail("\(error)") }
         }
         wait(for: [done], timeout: 30)
     }
@@ -125,10 +131,10 @@ final class DiscoveryTests: XCTestCase {
         wait(for: [done], timeout: 10)
     }
 
-    private static func discover(_ dnsAddress: String, _ node: MockNode) async throws {
+    private static func discover(_ dnsAddress: String, _ node: MockNode, down: MockNode) async throws {
         let resolver = try NodeResolver(server: dnsAddress)
         let candidates = try await resolver.candidates(for: "example.test")
-        XCTAssertEqual(candidates.map(\.absoluteString), ["http://127.0.0.1:9", "http://127.0.0.1:\(node.port)"])
+        XCTAssertEqual(candidates.map(\.absoluteString), ["http://127.0.0.1:\(down.port)", "http://127.0.0.1:\(node.port)"])
         let fallback = try await resolver.candidates(for: "fallback.test")
         XCTAssertEqual(fallback.map(\.absoluteString), ["https://127.0.0.2"], "no SRV: the domain's address on 443")
         do {

@@ -27,6 +27,13 @@ final class BugState: @unchecked Sendable {
 
     var first: String? { lock.withLock { firstToken } }
 
+    private var eventSeen = false
+
+    func sawEvent() { lock.withLock { eventSeen = true } }
+
+    /// Whether an event came since the last call.
+    func takeEventSeen() -> Bool { lock.withLock { defer { eventSeen = false }; return eventSeen } }
+
     /// Counts event streams opened; returns the new count.
     func streamOpened() -> Int { lock.withLock { streams += 1; return streams } }
 

@@ -29,6 +29,10 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
                 return (200, Data(#"{"status":"success","result":{"token":"\#(token)","expires":"120","role":"HOST"}}"#.utf8))
             }
             if bugs.has("stale-refresh"), let first = state.first { ex.headers["token"] = first }
+            if bugs.has("refresh-needs-events") {
+                // Refreshes only once an event has come since the last one (up to 5 s).
+                for _ in 0..<100 where !state.takeEventSeen() { try? await Task.sleep(nanoseconds: 50_000_000) }
+            }
         case "release_token":
             if bugs.has("no-release") { return (200, Data(#"{"status":"success","result":true}"#.utf8)) }
             if bugs.has("release-first-token"), let first = state.first { ex.headers["token"] = first }
@@ -75,7 +79,7 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
     func openStream(_ request: HTTPExchange, idleTimeout: Double) -> any EventStreamConnection {
         let n = state.streamOpened()
         if bugs.has("no-reconnect"), n > 1 { return EndedStream(end: .status(403)) }
-        return FilteredStream(inner: inner.openStream(request, idleTimeout: idleTimeout), number: n, bugs: bugs)
+        return FilteredStream(inner: inner.openStream(request, idleTimeout: idleTimeout), number: n, bugs: bugs, state: state)
     }
 
     func shutdown() async { await inner.shutdown() }
@@ -106,7 +110,7 @@ final class FilteredStream: EventStreamConnection, @unchecked Sendable {
     let inner: any EventStreamConnection
     let items: AsyncThrowingStream<EventStreamItem, Error>
 
-    init(inner: any EventStreamConnection, number: Int, bugs: Bugs) {
+    init(inner: any EventStreamConnection, number: Int, bugs: Bugs, state: BugState) {
         self.inner = inner
         let source = inner.items
         items = AsyncThrowingStream { continuation in
@@ -116,6 +120,7 @@ final class FilteredStream: EventStreamConnection, @unchecked Sendable {
                     for try await item in source {
                         if case .event(let e) = item {
                             events += 1
+                            state.sawEvent()
                             if bugs.has("ignore-disconnect-event"), e.event == "disconnect" { continue }
                             if bugs.has("ignore-participant-delete"), e.event == "participant_delete" { continue }
                             if bugs.has("no-resync"), number > 1, e.event == "participant_sync_begin" { continue }

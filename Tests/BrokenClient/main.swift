@@ -91,7 +91,7 @@ struct Bugs: Sendable {
         "pin-in-body", "no-pin-none", "no-extension-body", "no-refresh", "stale-refresh", "fast-refresh", "slow-refresh",
         "no-release", "double-release", "release-first-token", "slow-release", "ascii-chat", "retryable-is-fatal",
         "drop-is-fatal", "no-reconnect", "ignore-disconnect-event", "unknown-event-fatal", "stop-reading-after-10",
-        "no-resync", "ignore-participant-delete", "request-after-leave", "ignore-dns", "no-failover",
+        "no-resync", "ignore-participant-delete", "request-after-leave", "ignore-dns", "no-failover", "refresh-needs-events",
     ]
     let names: Set<String>
 

@@ -45,6 +45,7 @@ final class ScenarioSuiteTests: XCTestCase {
         "reconnect/dropped-stream": ("no-reconnect", "reconnected("),
         "reconnect/repeated-drops": ("no-reconnected-report", "reported(reconnected"),
         "reconnect/roster-changed-while-away": ("no-resync", "roster("),
+        "reconnect/stalled-stream-token-alive": ("refresh-needs-events", "refresh_cadence("),
         "reconnect/stream-refused-then-recovers": ("retryable-is-fatal", "reconnected("),
         "reconnect/token-kept-alive-while-down": ("no-reconnect", "reconnected("),
         "token/proxy-credentials": ("ignore-proxy-auth", "joined("),

@@ -59,6 +59,24 @@ struct Run: ParsableCommand {
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
         guard grace > 0, grace <= 60 else { throw ValidationError("--grace must be between 0 and 60 seconds") }
         guard deadlineScale > 0, deadlineScale <= 20 else { throw ValidationError("--deadline-scale must be above 0 and at most 20") }
+        if let program = programWord, !Self.canExecute(program) {
+            throw ValidationError("cannot run the client: '\(program)' is not an executable file\(program.contains("/") ? "" : " on PATH")")
+        }
+    }
+
+    /// The program the client command starts, when it can be told without running a shell
+    /// (several arguments, or one without shell syntax).
+    var programWord: String? {
+        if command.count > 1 { return command[0] }
+        let line = command.first ?? ""
+        guard line.rangeOfCharacter(from: CharacterSet(charactersIn: "'\"\\$`;&|<>(){}*?=~")) == nil else { return nil }
+        return line.split(separator: " ").first.map(String.init)
+    }
+
+    static func canExecute(_ program: String) -> Bool {
+        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }
     }
 
     /// One argument: a shell command line as given; more: each word quoted.

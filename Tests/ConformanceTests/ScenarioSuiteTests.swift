@@ -56,6 +56,23 @@ final class ScenarioSuiteTests: XCTestCase {
         "token/unknown-conference": ("wrong-fail-reason", "failed("),
     ]
 
+    /// More bugs the same scenarios catch: every bug of Tests/BrokenClient is shown caught somewhere.
+    static let moreMutations: [(scenario: String, bug: String, caughtBy: String)] = [
+        ("token/release-on-leave", "no-release", "released("),
+        ("token/release-on-leave", "double-release", "released("),
+        ("token/release-on-leave", "slow-release", "released("),
+        ("token/release-on-leave", "exit-nonzero-after-left", "left"),
+        ("token/release-on-leave", "garbage", "driver protocol"),
+        ("pin/host-pin-prompt", "no-pin-prompt", "asked_for_pin("),
+        ("expiry/refresh-before-expiry", "no-refresh", "refresh_cadence("),
+        ("events/participants-come-and-go", "first-roster-only", "roster("),
+    ]
+
+    /// Every case: a scenario, a bug, and the check that must catch it.
+    static var cases: [(scenario: String, bug: String, caughtBy: String)] {
+        mutations.map { ($0.key, $0.value.bug, $0.value.caughtBy) } + moreMutations
+    }
+
     private func scenarios() throws -> [Scenario] { try ScenarioLoader.loadAll(from: Products.scenarios) }
 
     func testEveryScenarioHasABrokenClientCase() throws {
@@ -78,37 +95,54 @@ final class ScenarioSuiteTests: XCTestCase {
     }
 
     func testEveryScenarioCatchesItsBrokenClient() throws {
-        let all = try scenarios()
-        let results = Locked<[String: ScenarioResult]>([:])
+        let byName = Dictionary(uniqueKeysWithValues: try scenarios().map { ($0.name, $0) })
+        let results = Locked<[String: ScenarioResult]>([:])  // by "scenario bug"
         let group = DispatchGroup()
         // One suite run per bug, each with the scenarios that bug is for.
-        let byBug = Dictionary(grouping: all) { Self.mutations[$0.name]?.bug ?? "" }
+        let byBug = Dictionary(grouping: Self.cases, by: \.bug)
         let queue = DispatchQueue(label: "mutations", attributes: .concurrent)
         let slots = DispatchSemaphore(value: 8)
-        for (bug, list) in byBug where !bug.isEmpty {
+        for (bug, cases) in byBug {
+            let list = cases.compactMap { byName[$0.scenario] }
             group.enter()
             slots.wait()
             queue.async {
                 var runner = ScenarioRunner(command: Products.brokenClient(bug))
                 runner.grace = 0.5
                 for r in SuiteRunner(runner: runner, jobs: list.count).run(list, selection: Selection()) {
-                    results.withLock { $0[r.name] = r }
+                    results.withLock { $0[r.name + " " + bug] = r }
                 }
                 slots.signal()
                 group.leave()
             }
         }
         group.wait()
-        for scenario in all {
-            guard let (bug, caughtBy) = Self.mutations[scenario.name] else { continue }
-            guard let r = results.withLock({ $0[scenario.name] }) else {
-                XCTFail("\(scenario.name): no result")
+        XCTAssertEqual(Set(Self.cases.map(\.bug)), BrokenClientBugs.all, "every bug of the broken client is shown caught")
+        for (scenario, bug, caughtBy) in Self.cases {
+            guard let r = results.withLock({ $0[scenario + " " + bug] }) else {
+                XCTFail("\(scenario) with bug '\(bug)': no result")
                 continue
             }
-            XCTAssertEqual(r.outcome, .failed, "\(scenario.name) let the client with bug '\(bug)' pass")
+            XCTAssertEqual(r.outcome, .failed, "\(scenario) let the client with bug '\(bug)' pass")
             XCTAssertTrue(r.failedChecks.contains { $0.name.hasPrefix(caughtBy) },
-                          "\(scenario.name) with bug '\(bug)': expected \(caughtBy)… to fail; failed: \(r.failedChecks.map(\.name))")
+                          "\(scenario) with bug '\(bug)': expected \(caughtBy)… to fail; failed: \(r.failedChecks.map(\.name))")
         }
+    }
+}
+
+/// The bugs `broken-client` knows, as its usage error lists them.
+enum BrokenClientBugs {
+    static var all: Set<String> {
+        let p = Process()
+        p.executableURL = Products.url("broken-client")
+        p.arguments = ["--bug", "?"]
+        let err = Pipe()
+        p.standardError = err
+        try? p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard let list = text.components(separatedBy: "known: ").last else { return [] }
+        return Set(list.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: ", "))
     }
 }
 

@@ -12,9 +12,6 @@ public enum ChildRegistry {
     static func add(_ group: Int32) { lock.withLock { _ = groups.insert(group) } }
     static func remove(_ group: Int32) { lock.withLock { _ = groups.remove(group) } }
 
-    /// How many groups are alive now.
-    public static var count: Int { lock.withLock { groups.count } }
-
     /// SIGKILLs every registered group; returns how many there were.
     @discardableResult
     public static func killAll() -> Int {

@@ -125,11 +125,6 @@ public struct RunRecord: Sendable {
         requests.filter { RunRecord.globMatch(pattern, $0.request ?? $0.path ?? "") }
     }
 
-    /// The participant uuids the node gave the client.
-    public var clientParticipants: Set<String> {
-        Set(issued.filter { $0.entry.request == "request_token" }.compactMap(\.participant))
-    }
-
     /// The newest token issued before the entry with `seq`.
     public func newestIssue(before seq: Int) -> Issue? { issued.last { $0.entry.seq < seq } }
 

@@ -12,6 +12,17 @@ final class StreamBox: Sendable {
 }
 
 final class ServerTests: XCTestCase {
+    /// A server answering every request with a new event stream, kept in the box.
+    private func streamServer(heartbeat: Double) throws -> (HTTPServer, StreamBox) {
+        let box = StreamBox()
+        let server = try startServer { _ in
+            let s = EventStream(heartbeatInterval: heartbeat)
+            box.add(s)
+            return .stream(s, headers: HTTPHeaders())
+        }
+        return (server, box)
+    }
+
     private func startServer(_ configure: (inout HTTPServer.Configuration) -> Void = { _ in },
                              handler: @escaping HTTPHandler) throws -> HTTPServer {
         var config = HTTPServer.Configuration()
@@ -142,12 +153,7 @@ final class ServerTests: XCTestCase {
     }
 
     func testStreamClosedWithErrorIsCutWithoutTerminatingChunk() throws {
-        let box = StreamBox()
-        let server = try startServer { _ in
-            let s = EventStream(heartbeatInterval: 0)
-            box.add(s)
-            return .stream(s, headers: HTTPHeaders())
-        }
+        let (server, box) = try streamServer(heartbeat: 0)
         let client = try LoopbackClient(port: server.port)
         try client.sendRequest(method: "GET", target: "/events")
         XCTAssertEqual(try client.readHead().status, 200)
@@ -159,12 +165,7 @@ final class ServerTests: XCTestCase {
     }
 
     func testDataQueuedBeforeAnErrorCloseAlwaysArrives() throws {
-        let box = StreamBox()
-        let server = try startServer { _ in
-            let s = EventStream(heartbeatInterval: 0)
-            box.add(s)
-            return .stream(s, headers: HTTPHeaders())
-        }
+        let (server, box) = try streamServer(heartbeat: 0)
         for i in 0..<300 {
             let client = try LoopbackClient(port: server.port)
             try client.sendRequest(method: "GET", target: "/events")
@@ -180,12 +181,7 @@ final class ServerTests: XCTestCase {
     }
 
     func testHeartbeatsArriveAndStallSilencesThem() throws {
-        let box = StreamBox()
-        let server = try startServer { _ in
-            let s = EventStream(heartbeatInterval: 0.05)
-            box.add(s)
-            return .stream(s, headers: HTTPHeaders())
-        }
+        let (server, box) = try streamServer(heartbeat: 0.05)
         let client = try LoopbackClient(port: server.port)
         try client.sendRequest(method: "GET", target: "/events")
         XCTAssertEqual(try client.readHead().status, 200)
@@ -206,12 +202,7 @@ final class ServerTests: XCTestCase {
     }
 
     func testHeartbeatReapsStreamWhosePeerLeft() throws {
-        let box = StreamBox()
-        let server = try startServer { _ in
-            let s = EventStream(heartbeatInterval: 0.05)
-            box.add(s)
-            return .stream(s, headers: HTTPHeaders())
-        }
+        let (server, box) = try streamServer(heartbeat: 0.05)
         let client = try LoopbackClient(port: server.port)
         try client.sendRequest(method: "GET", target: "/events")
         XCTAssertEqual(try client.readHead().status, 200)
@@ -268,12 +259,7 @@ final class ServerTests: XCTestCase {
     }
 
     func testManyConcurrentStreamsAllReceiveABroadcast() throws {
-        let box = StreamBox()
-        let server = try startServer { _ in
-            let s = EventStream(heartbeatInterval: 0)
-            box.add(s)
-            return .stream(s, headers: HTTPHeaders())
-        }
+        let (server, box) = try streamServer(heartbeat: 0)
         var clients: [LoopbackClient] = []
         for _ in 0..<200 {
             let c = try LoopbackClient(port: server.port)

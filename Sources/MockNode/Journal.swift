@@ -64,6 +64,9 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var remote: String?
     /// The fault rule that shaped the answer, if any.
     public var fault: String?
+    /// Real seconds since the node started when the request arrived, for a
+    /// request whose answer a fault delayed (`wall` is when it was handled).
+    public var received: Double?
 
     // shared
     public var alias: String?
@@ -106,11 +109,14 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// The token the request carried, from the `token` header or `?token=`.
     public var token: String? { header("token") ?? queryValue("token") }
 
+    /// When the client sent the request: its arrival for a delayed one, else `wall`.
+    public var sentAt: Double { received ?? wall }
+
     /// The request name under the conference (`request_token`, `participants/x/mute`).
     public var request: String? { path.flatMap { APIPath.parse($0)?.request } }
 
     enum CodingKeys: String, CodingKey {
-        case seq, kind, t, wall, method, path, query, headers, body, status, response, remote, fault
+        case seq, kind, t, wall, method, path, query, headers, body, status, response, remote, fault, received
         case alias, participant, stream, event, id, data, delivered, reason, action, detail
     }
 }

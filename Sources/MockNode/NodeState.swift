@@ -44,12 +44,15 @@ struct NodeState {
 
     // MARK: - journal
 
+    /// Real seconds since the node started, as journal entries give them.
+    var wallElapsed: Double { (NodeState.wallNow() - wallStart).rounded(toPlaces: 6) }
+
     /// Appends an entry stamped with both clocks; returns its seq.
     @discardableResult
     mutating func record(_ entry: JournalEntry) -> Int {
         var e = entry
         e.t = (clock.now() - clockStart).rounded(toPlaces: 6)
-        e.wall = (NodeState.wallNow() - wallStart).rounded(toPlaces: 6)
+        e.wall = wallElapsed
         return journal.append(e)
     }
 

@@ -30,9 +30,9 @@ extension MockNode {
     private func handleWithFaults(_ req: HTTPRequest) -> HTTPResult {
         let entry = MockNode.requestEntry(req)
         let bodies = PreparedRequest(req)
-        let (outcome, delayed): (FaultOutcome, FaultRule?) = mutate { s in
+        let (outcome, delayed, arrived): (FaultOutcome, FaultRule?, Double) = mutate { s in
             guard let fault = s.takeFault(method: req.method, path: req.path) else {
-                return (.pending(s.process(req, bodies: bodies, entry: entry)), nil)
+                return (.pending(s.process(req, bodies: bodies, entry: entry)), nil, 0)
             }
             var e = entry
             e.fault = fault.label
@@ -40,7 +40,7 @@ extension MockNode {
             case .drop:
                 e.detail = "connection dropped"
                 s.record(e)
-                return (.done(.drop), nil)
+                return (.done(.drop), nil, 0)
             case .status:
                 let status = fault.status ?? 500
                 let response = fault.body.map { HTTPResponse(status: status, contentType: "application/json", text: $0) }
@@ -48,9 +48,9 @@ extension MockNode {
                 e.status = status
                 e.response = response.bodyText
                 s.record(e)
-                return (.done(.response(response)), nil)
+                return (.done(.response(response)), nil, 0)
             case .delay:
-                return (.done(.drop), fault)
+                return (.done(.drop), fault, s.wallElapsed)
             }
         }
         guard let fault = delayed else {
@@ -65,6 +65,7 @@ extension MockNode {
         DispatchQueue.global().asyncAfter(deadline: .now() + (fault.delay ?? 0)) { [self] in
             var e = entry
             e.fault = fault.label
+            e.received = arrived
             let late = mutate { $0.process(req, bodies: bodies, entry: e) }.finish(journal)
             journalSignal.bump()
             deferred.fulfil(withCORS(late, origin: configuration.cors ? req.headers["Origin"] : nil))

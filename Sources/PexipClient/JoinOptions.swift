@@ -18,8 +18,12 @@ public struct BasicCredentials: Sendable, Equatable {
     var headerValue: String { "Basic " + Data("\(username):\(password)".utf8).base64EncodedString() }
 }
 
-/// Timing of the session's background work. The defaults follow Pexip's
-/// own clients (see shared/design/pexip-client-api.md §8).
+/// Timing and retry policy of the session's background work. The defaults
+/// are the reference client's: refresh every `expires/2`, retry a refresh on
+/// transport errors and 502/503/504 while the token lives, reconnect the
+/// event stream with growing, jittered delays. The other settings let a
+/// program behave like another client (the conformance suite's own tests use
+/// them to act as Pexip's SDKs do).
 public struct SessionTiming: Sendable {
     /// Seconds a single API request may take.
     public var requestTimeout: Double = 10
@@ -28,11 +32,28 @@ public struct SessionTiming: Sendable {
     public var streamIdleTimeout: Double = 30
     /// Consecutive failed stream (re)connections before giving up.
     public var maxStreamFailures = 5
-    /// First reconnect delay; it grows by this much per failure, up to `maxReconnectDelay`, with ±20% jitter.
+    /// The first reconnect delay; each further failure adds `reconnectStep`, up to `maxReconnectDelay`.
     public var reconnectDelay: Double = 0.5
+    /// What each further failure adds to the reconnect delay (0: a fixed delay).
+    public var reconnectStep: Double = 0.5
     public var maxReconnectDelay: Double = 5
-    /// Retries of one refresh on transport errors and 502/503/504.
+    /// Random spread of each reconnect delay, as a fraction (0.2: ±20%).
+    public var reconnectJitter: Double = 0.2
+    /// Refresh every `refreshFraction` × the token's lifetime.
+    public var refreshFraction: Double = 0.5
+    /// Refresh once at once after joining, then on schedule (as Pexip's Android SDK does).
+    public var refreshAtJoin = false
+    /// Refresh on a fixed timer (`refreshFraction` × the first token's lifetime) that ticks even
+    /// while a refresh is on the wire, ignoring a late failure once the token has changed (as PexRTC does).
+    public var refreshOnTimer = false
+    /// HTTP statuses of `refresh_token` that are retried; any other but 200 and 403 ends the session.
+    public var refreshRetryStatuses: Set<Int> = [502, 503, 504]
+    /// Whether a refresh that got no answer (connection lost, timeout) is retried.
+    public var refreshRetriesTransportErrors = true
+    /// Retries of one refresh; the first comes after `refreshRetryDelay`, each next one twice as late,
+    /// never later than half the token's remaining life.
     public var refreshRetries = 4
+    public var refreshRetryDelay: Double = 0.25
 
     public init() {}
 }

@@ -47,9 +47,12 @@ public actor PexipSession {
     public private(set) var phase: Phase = .active
     public private(set) var roster = Roster()
     private var refreshTask: Task<Void, Never>?
-    /// A refresh request is on the wire: its task must not be cancelled, and
-    /// `leave` waits for it so the release is the token's last use.
-    private var refreshing = false
+    /// Refresh requests on the wire: their task must not be cancelled, and
+    /// `leave` waits for them so the release is the token's last use.
+    private var refreshesInFlight = 0
+    private var refreshing: Bool { refreshesInFlight > 0 }
+    /// Timer-driven refreshes (`SessionTiming.refreshOnTimer`) still running.
+    private var timerRefreshes: [Task<Void, Never>] = []
     /// App requests (chat) on the wire; `leave` waits for them too.
     private var requestsInFlight = 0
     private var quietWaiters: [CheckedContinuation<Void, Never>] = []
@@ -169,6 +172,7 @@ public actor PexipSession {
         phase = .left
         stopBackground()
         await refreshTask?.value
+        for tick in timerRefreshes { await tick.value }
         if requestsInFlight > 0 { await withCheckedContinuation { quietWaiters.append($0) } }
         _ = try? await node.post(alias, "release_token", token: token)
         continuation.yield(.left)
@@ -177,7 +181,8 @@ public actor PexipSession {
     }
 
     private func stopBackground() {
-        if !refreshing { refreshTask?.cancel() }
+        // A refresh on the wire is let finish (its new token is the one to release), but a timer only ticks.
+        if !refreshing || timing.refreshOnTimer { refreshTask?.cancel() }
         streamTask?.cancel()
         stream?.cancel()
         stream = nil
@@ -212,8 +217,13 @@ public actor PexipSession {
     }
 
     private func refreshLoop() async {
+        if timing.refreshAtJoin && !refreshedAtJoin {
+            refreshedAtJoin = true
+            await refreshOnce()
+        }
+        if timing.refreshOnTimer { return await refreshTimer() }
         while phase == .active {
-            let due = issuedAt.addingTimeInterval(expires / 2)
+            let due = issuedAt.addingTimeInterval(expires * timing.refreshFraction)
             let wait = due.timeIntervalSinceNow
             if wait > 0 {
                 do { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) } catch { return }
@@ -223,18 +233,31 @@ public actor PexipSession {
         }
     }
 
+    private var refreshedAtJoin = false
+
+    /// Ticks every `refreshFraction` × the first token's lifetime, each tick a refresh of its own
+    /// that does not wait for one already on the wire.
+    private func refreshTimer() async {
+        let interval = max(0.01, expires * timing.refreshFraction)
+        while phase == .active {
+            do { try await Task.sleep(nanoseconds: UInt64(interval * 1e9)) } catch { return }
+            guard phase == .active else { return }
+            timerRefreshes.append(Task { await self.refreshOnce() })
+        }
+    }
+
     private func refreshOnce() async {
         var attempt = 0
         while phase == .active {
             let used = token
             let outcome: (status: Int, body: Data)?
-            refreshing = true
+            refreshesInFlight += 1
             do {
                 outcome = try await node.post(alias, "refresh_token", token: used)
             } catch {
                 outcome = nil
             }
-            refreshing = false
+            refreshesInFlight -= 1
             // Keep a new token even when leaving meanwhile: the release must carry the newest.
             let renewed = outcome?.status == 200 ? outcome.flatMap { $0.body.result(RefreshTokenResult.self) } : nil
             if let renewed {
@@ -242,9 +265,13 @@ public actor PexipSession {
                 expires = Double(renewed.expires) ?? expires
                 issuedAt = Date()
             }
-            for waiter in refreshWaiters { waiter.resume() }
-            refreshWaiters = []
+            if !refreshing {
+                for waiter in refreshWaiters { waiter.resume() }
+                refreshWaiters = []
+            }
             guard phase == .active else { return }
+            // A late failure of a refresh whose token was renewed meanwhile (another tick) does not matter.
+            if renewed == nil, token != used { return }
             if let (status, _) = outcome {
                 switch status {
                 case 200:
@@ -252,18 +279,22 @@ public actor PexipSession {
                     return
                 case 403:
                     return end(.disconnected(outcome?.body.result(String.self) ?? WireMessage.invalidToken))
-                case 502, 503, 504:
+                case let code where timing.refreshRetryStatuses.contains(code):
                     break
+                case 500...599:
+                    return end(.failed(.unreachable("refresh_token answered HTTP \(status)")))
                 default:
                     return end(.failed(.protocolError("refresh_token answered HTTP \(status)")))
                 }
+            } else if !timing.refreshRetriesTransportErrors {
+                return end(.failed(.unreachable("refresh_token got no answer")))
             }
             attempt += 1
             let expiry = issuedAt.addingTimeInterval(expires)
             guard attempt <= timing.refreshRetries, expiry.timeIntervalSinceNow > 0 else {
                 return end(.failed(.unreachable("token refresh kept failing")))
             }
-            let delay = min(0.25 * pow(2, Double(attempt - 1)), max(0.05, expiry.timeIntervalSinceNow / 2))
+            let delay = min(timing.refreshRetryDelay * pow(2, Double(attempt - 1)), max(0.05, expiry.timeIntervalSinceNow / 2))
             do { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) } catch { return }
         }
     }
@@ -305,8 +336,9 @@ public actor PexipSession {
             if failures > timing.maxStreamFailures {
                 return self.end(.failed(.unreachable("event stream lost \(failures) times in a row (\(end))")))
             }
-            let base = min(timing.maxReconnectDelay, timing.reconnectDelay * Double(failures))
-            let delay = base * Double.random(in: 0.8...1.2)
+            let base = min(timing.maxReconnectDelay, timing.reconnectDelay + timing.reconnectStep * Double(failures - 1))
+            let spread = min(max(0, timing.reconnectJitter), 1)
+            let delay = base * Double.random(in: (1 - spread)...(1 + spread))
             do { try await Task.sleep(nanoseconds: UInt64(delay * 1e9)) } catch { return }
         }
     }

@@ -13,6 +13,8 @@ public struct DriverHooks: Sendable {
     public var incoming: @Sendable (JSONValue) -> JSONValue? = { $0 }
     /// Sees each message before it is written; returns the lines to write in its place.
     public var outgoing: @Sendable (JSONValue) -> [String] = { [$0.jsonText] }
+    /// Changes the session's timing and retry policy.
+    public var timing: @Sendable (SessionTiming) -> SessionTiming = { $0 }
 
     public init() {}
 }
@@ -88,6 +90,7 @@ public struct Driver: Sendable {
             options.credentials = BasicCredentials(username: user, password: auth["password"]?.stringValue ?? "")
         }
         options.transport = hooks.transport(ownTransport)
+        options.timing = hooks.timing(options.timing)
         let reporter = self.reporter
         options.pinPrompt = { prompt in
             reporter.send("pin_required", ["guest_pin": .string(prompt.guestPINRequired ? "required" : "none")])

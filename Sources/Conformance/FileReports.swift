@@ -3,20 +3,32 @@ import MockNode
 import ScenarioKit
 
 /// JUnit XML: one testsuite per scenario group, one testcase per scenario;
-/// a failure carries the failed checks and the wire trace.
+/// a failure carries the failed checks and the wire trace. A warning (a
+/// should check failed) is a `<system-out>` note and a `verdict` property,
+/// and a failure only when `strict`; a flaky scenario is a failure.
 public enum JUnitReport {
-    public static func xml(_ results: [ScenarioResult], seconds: Double) -> String {
+    public static func xml(_ results: [ScenarioResult], seconds: Double, strict: Bool = false) -> String {
+        func failures(_ t: ConsoleReport.Tally) -> Int { t.failed + t.flaky + (strict ? t.warned : 0) }
         let tally = ConsoleReport.Tally(results)
         var out = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
-        out.append(#"<testsuites name="mockmcu" tests="\#(results.count)" failures="\#(tally.failed)" errors="\#(tally.errors)" skipped="\#(tally.skipped + tally.knownFailing)" time="\#(f(seconds))">"#)
+        out.append(#"<testsuites name="mockmcu" tests="\#(results.count)" failures="\#(failures(tally))" errors="\#(tally.errors)" skipped="\#(tally.skipped + tally.knownFailing)" time="\#(f(seconds))">"#)
         let groups = Dictionary(grouping: results) { r in r.name.split(separator: "/").dropLast().joined(separator: "/") }
         for group in groups.keys.sorted() {
             let rs = groups[group]!
             let t = ConsoleReport.Tally(rs)
-            out.append(#"  <testsuite name="\#(esc(group.isEmpty ? "scenarios" : group))" tests="\#(rs.count)" failures="\#(t.failed)" errors="\#(t.errors)" skipped="\#(t.skipped + t.knownFailing)" time="\#(f(rs.map(\.duration).reduce(0, +)))">"#)
+            out.append(#"  <testsuite name="\#(esc(group.isEmpty ? "scenarios" : group))" tests="\#(rs.count)" failures="\#(failures(t))" errors="\#(t.errors)" skipped="\#(t.skipped + t.knownFailing)" time="\#(f(rs.map(\.duration).reduce(0, +)))">"#)
             for r in rs {
                 out.append(#"    <testcase classname="\#(esc(group))" name="\#(esc(r.name))" time="\#(f(r.duration))">"#)
+                out.append(#"      <properties><property name="verdict" value="\#(ConsoleReport.word(r.outcome))"/></properties>"#)
                 switch r.outcome {
+                case .warned where strict:
+                    let message = "should: " + r.warnings.map(\.name).joined(separator: ", ")
+                    out.append(#"      <failure message="\#(esc(message))" type="warning">\#(esc(ConsoleReport.details(r, file: nil, trace: true)))</failure>"#)
+                case .warned:
+                    out.append("      <system-out>\(esc("WARN (a should check failed; a failure with --strict)\n" + ConsoleReport.details(r, file: nil, trace: false)))</system-out>")
+                case .flaky:
+                    let message = "flaky: " + r.runs.map(ConsoleReport.word).joined(separator: ", ")
+                    out.append(#"      <failure message="\#(esc(message))" type="flaky">\#(esc(ConsoleReport.details(r, file: nil, trace: true)))</failure>"#)
                 case .passed, .unexpectedPass:
                     break
                 case .skipped:
@@ -62,7 +74,7 @@ public enum JUnitReport {
 /// verdicts; the journal and stderr of scenarios that did not pass.
 public enum JSONReport {
     struct Document: Encodable {
-        var version = 1
+        var version = 2
         var client: String
         var seconds: Double
         var summary: Summary
@@ -70,7 +82,7 @@ public enum JSONReport {
     }
 
     struct Summary: Encodable {
-        var total, passed, failed, skipped, knownFailing, unexpectedPasses, errors: Int
+        var total, passed, warned, failed, flaky, skipped, knownFailing, unexpectedPasses, errors: Int
     }
 
     struct Item: Encodable {
@@ -78,20 +90,34 @@ public enum JSONReport {
         var reason: String?
         var seconds: Double
         var exit: String?
+        /// Each run's outcome, with `--repeat`.
+        var runs: [String]?
+        var flakyChecks: [String]?
+        var notSimulated: [NotSimulated]
         var checks: [CheckResult]
         var journal: [JournalEntry]?
         var stderr: String?
     }
 
+    struct NotSimulated: Encodable {
+        var method, request: String
+        var count: Int
+    }
+
     public static func data(_ results: [ScenarioResult], client: String, seconds: Double) throws -> Data {
         let t = ConsoleReport.Tally(results)
         let doc = Document(client: client, seconds: seconds,
-                           summary: Summary(total: results.count, passed: t.passed, failed: t.failed, skipped: t.skipped,
-                                            knownFailing: t.knownFailing, unexpectedPasses: t.unexpectedPasses, errors: t.errors),
+                           summary: Summary(total: results.count, passed: t.passed, warned: t.warned, failed: t.failed, flaky: t.flaky,
+                                            skipped: t.skipped, knownFailing: t.knownFailing, unexpectedPasses: t.unexpectedPasses,
+                                            errors: t.errors),
                            scenarios: results.map { r in
-                               let keep = r.outcome == .failed || r.outcome == .knownFailing || r.outcome == .error
+                               let keep = r.outcome != .passed && r.outcome != .skipped && r.outcome != .unexpectedPass
+                               let misses = (r.record?.notSimulated ?? []).map { NotSimulated(method: $0.method, request: $0.request, count: $0.count) }
                                return Item(name: r.name, summary: r.summary, outcome: r.outcome.rawValue, reason: r.reason,
-                                           seconds: r.duration, exit: r.exit?.description, checks: r.checks,
+                                           seconds: r.duration, exit: r.exit?.description,
+                                           runs: r.runs.isEmpty ? nil : r.runs.map(\.rawValue),
+                                           flakyChecks: r.outcome == .flaky ? r.flakyChecks : nil,
+                                           notSimulated: misses, checks: r.checks,
                                            journal: keep ? r.record?.journal : nil, stderr: keep ? r.standardError : nil)
                            })
         let encoder = JSONEncoder()

@@ -9,8 +9,12 @@ import ScenarioKit
 public enum Outcome: String, Sendable, Codable {
     /// Every check passed.
     case passed
-    /// A check failed.
+    /// Every must check passed, a should check failed (fails the run only with `--strict`).
+    case warned
+    /// A must check failed.
     case failed
+    /// Run several times (`--repeat`), its verdict differed between runs.
+    case flaky
     /// The client lacks a feature the scenario needs.
     case skipped
     /// Failed, and listed as known to fail.
@@ -20,8 +24,10 @@ public enum Outcome: String, Sendable, Codable {
     /// The runner could not run it (node or client would not start).
     case error
 
-    /// Whether this outcome fails the run.
-    public var failsRun: Bool { self == .failed || self == .error }
+    /// Whether this outcome fails the run (a warning only when `strict`).
+    public func failsRun(strict: Bool = false) -> Bool {
+        self == .failed || self == .error || self == .flaky || (strict && self == .warned)
+    }
 }
 
 /// The result of one scenario: verdicts, timings, and for a failure the
@@ -39,6 +45,10 @@ public struct ScenarioResult: Sendable {
     /// The run's record (kept so reports can show the journal of failures).
     public var record: RunRecord?
     public var standardError = ""
+    /// With `--repeat`: each run's outcome, in order.
+    public var runs: [Outcome] = []
+    /// For a flaky scenario: the checks whose verdict differed between runs.
+    public var flakyChecks: [String] = []
 
     public init(name: String, summary: String, outcome: Outcome, reason: String? = nil) {
         self.name = name
@@ -47,7 +57,12 @@ public struct ScenarioResult: Sendable {
         self.reason = reason
     }
 
-    public var failedChecks: [CheckResult] { checks.filter { !$0.passed } }
+    /// Checks that failed at a level that counts (must and should).
+    public var failedChecks: [CheckResult] { checks.filter(\.counts) }
+    /// Must checks that failed.
+    public var mustFailures: [CheckResult] { checks.filter { !$0.passed && $0.level == .must } }
+    /// Should checks that failed.
+    public var warnings: [CheckResult] { checks.filter { !$0.passed && $0.level == .should } }
 }
 
 /// Runs one scenario: a fresh node on an ephemeral loopback port, the client
@@ -141,7 +156,11 @@ public struct ScenarioRunner: Sendable {
         _ = try? node.note("client_exit", data: JSONValue.string(exit.description).jsonText)
         let record = RunRecord(journal: node.journal(), exit: exit, protocolErrors: transcript.protocolErrors, timeline: outcomes)
         result.checks = Judge.evaluate(scenario.checks, record)
-        result.outcome = result.failedChecks.isEmpty ? .passed : .failed
+        switch Verdict(result.checks) {
+        case .pass: result.outcome = .passed
+        case .warn: result.outcome = .warned
+        case .fail: result.outcome = .failed
+        }
         result.exit = exit
         result.record = record
         result.standardError = transcript.standardError

@@ -12,6 +12,8 @@ public struct Selection: Sendable {
     public var features: Set<String>?
     /// Glob patterns of names expected to fail.
     public var knownFailing: [String] = []
+    /// A warning (a should check failed) counts as a failure.
+    public var strict = false
 
     public init() {}
 
@@ -44,27 +46,49 @@ public struct SuiteRunner: Sendable {
         self.jobs = max(1, jobs)
     }
 
-    /// Runs `scenarios` (already chosen and ordered); `progress` is called, one call at a time,
-    /// as each finishes, with its index.
-    public func run(_ scenarios: [Scenario], selection: Selection,
+    /// Runs `scenarios` (already chosen and ordered), each `repeat` times; `progress` is called,
+    /// one call at a time, as each scenario's last run finishes, with its index and merged result.
+    /// A scenario whose verdict differs between its runs is `flaky`.
+    public func run(_ scenarios: [Scenario], selection: Selection, repeat times: Int = 1,
                     progress: @escaping @Sendable (Int, ScenarioResult) -> Void = { _, _ in }) -> [ScenarioResult] {
         var runner = self.runner
         if runner.tls == nil, scenarios.contains(where: \.node.tls) { runner.tls = try? TLSIdentity.selfSigned() }
-        let board = ResultBoard(count: scenarios.count)
+        let times = max(1, times)
+        // Run k of every scenario before run k+1 of any, so that repeats meet different neighbours.
+        let board = ResultBoard(scenarios: scenarios.count, runs: times)
         let group = DispatchGroup()
-        for _ in 0..<min(jobs, scenarios.count) {
+        for _ in 0..<min(jobs, scenarios.count * times) {
             group.enter()
             Thread { [runner] in
-                while let i = board.claim() {
-                    let scenario = scenarios[i]
-                    let result = Self.runOne(scenario, runner: runner, selection: selection)
-                    board.finish(i, result, progress)
+                while let (i, k) = board.claim() {
+                    let result = Self.runOne(scenarios[i], runner: runner, selection: selection)
+                    board.finish(i, k, result, progress)
                 }
                 group.leave()
             }.start()
         }
         group.wait()
         return board.results
+    }
+
+    /// One result from several runs of a scenario: the common outcome, or `flaky` with the
+    /// checks that differed (the evidence is the first run with the worst outcome).
+    static func merge(_ runs: [ScenarioResult]) -> ScenarioResult {
+        guard var merged = runs.first else { preconditionFailure("no runs to merge") }
+        let outcomes = runs.map(\.outcome)
+        if runs.count > 1 { merged.runs = outcomes }
+        guard Set(outcomes).count > 1 else { return merged }
+        let worst = runs.first { $0.outcome.failsRun() } ?? runs.first { $0.outcome == .warned } ?? merged
+        merged = worst
+        merged.runs = outcomes
+        merged.outcome = .flaky
+        var differed: [String] = []
+        for check in runs.flatMap(\.checks) where check.level != .info && !differed.contains(check.name) {
+            let verdicts = Set(runs.map { r in r.checks.first { $0.name == check.name && $0.line == check.line }?.passed })
+            if verdicts.count > 1 { differed.append(check.name) }
+        }
+        merged.flakyChecks = differed
+        return merged
     }
 
     static func runOne(_ scenario: Scenario, runner: ScenarioRunner, selection: Selection) -> ScenarioResult {
@@ -75,42 +99,49 @@ public struct SuiteRunner: Sendable {
         }
         var result = runner.run(scenario)
         if Selection.matches(scenario.name, selection.knownFailing) {
-            switch result.outcome {
-            case .failed, .error: result.outcome = .knownFailing
-            case .passed: result.outcome = .unexpectedPass
-            default: break
+            if result.outcome.failsRun(strict: selection.strict) {
+                result.outcome = .knownFailing
+            } else if result.outcome == .passed || result.outcome == .warned {
+                result.outcome = .unexpectedPass
             }
         }
         return result
     }
 }
 
-/// The shared work queue and results of a suite run.
+/// The shared work queue and results of a suite run: `runs` runs of each scenario.
 private final class ResultBoard: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
-    private let count: Int
-    private var slots: [ScenarioResult?]
+    private let scenarios: Int, runs: Int
+    private var slots: [[(run: Int, result: ScenarioResult)]]
+    private var merged: [ScenarioResult?]
 
-    init(count: Int) {
-        self.count = count
-        slots = Array(repeating: nil, count: count)
+    init(scenarios: Int, runs: Int) {
+        self.scenarios = scenarios
+        self.runs = runs
+        slots = Array(repeating: [], count: scenarios)
+        merged = Array(repeating: nil, count: scenarios)
     }
 
-    func claim() -> Int? {
+    /// The next (scenario, run) to do.
+    func claim() -> (Int, Int)? {
         lock.withLock {
-            guard next < count else { return nil }
+            guard next < scenarios * runs else { return nil }
             defer { next += 1 }
-            return next
+            return (next % scenarios, next / scenarios)
         }
     }
 
-    func finish(_ i: Int, _ result: ScenarioResult, _ progress: (Int, ScenarioResult) -> Void) {
+    func finish(_ i: Int, _ k: Int, _ result: ScenarioResult, _ progress: (Int, ScenarioResult) -> Void) {
         lock.withLock {
-            slots[i] = result
-            progress(i, result)
+            slots[i].append((k, result))
+            guard slots[i].count == runs else { return }
+            let m = SuiteRunner.merge(slots[i].sorted { $0.run < $1.run }.map(\.result))
+            merged[i] = m
+            progress(i, m)
         }
     }
 
-    var results: [ScenarioResult] { lock.withLock { slots.compactMap { $0 } } }
+    var results: [ScenarioResult] { lock.withLock { merged.compactMap { $0 } } }
 }

@@ -128,3 +128,39 @@ extension CheckLibrary {
         }
     }
 }
+
+/// Checks on how the client paces its event stream reconnects.
+extension CheckLibrary {
+    static func reconnectPacing(_ r: RunRecord, maxPerSecond: Int) -> CheckResult {
+        let expected = "at most \(maxPerSecond) event stream requests within any one second"
+        let attempts = r.requests("events").sorted { $0.sentAt < $1.sentAt }
+        guard let busiest = densest(attempts, window: { _ in 1 }), busiest.count > maxPerSecond else {
+            return verdict(true, expected, "at most \(densest(attempts, window: { _ in 1 })?.count ?? 0) in one second (\(attempts.count) in all)", [])
+        }
+        let inWindow = attempts.filter { $0.sentAt >= busiest.first.sentAt && $0.sentAt < busiest.first.sentAt + 1 }
+        return verdict(false, expected, "hot reconnect loop: \(busiest.count) event stream requests within one second from "
+                       + "\(seconds(r.time(busiest.first))) (\(attempts.count) in all)", Array(inWindow.prefix(12)))
+    }
+
+    static func reconnectBackoff(_ r: RunRecord) -> CheckResult {
+        let expected = "after the node cut the stream, each delay between reconnect attempts at least half the first, the last longer than the first"
+        let cut = r.journal.first { $0.kind == .action && $0.action == "drop_stream" }
+            ?? r.journal.first { $0.kind == .streamClose && $0.reason == "error" }
+        guard let cut else { return verdict(false, expected, "the node never cut the stream", []) }
+        // Attempts after the cut, up to and including the first that opened a stream.
+        var attempts: [JournalEntry] = []
+        for e in r.requests("events").sorted(by: { $0.sentAt < $1.sentAt }) where e.sentAt > cut.wall {
+            attempts.append(e)
+            if e.status == 200 { break }
+        }
+        var times = [cut.wall] + attempts.map(\.sentAt)
+        times = Array(times.prefix(12))
+        let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+        let shown = gaps.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+        guard gaps.count >= 3, let first = gaps.first, let last = gaps.last else {
+            return verdict(true, expected, "\(attempts.count) attempt(s) after the cut: too few to judge the delays", [cut] + attempts)
+        }
+        let ok = last > first && gaps.allSatisfy { $0 >= first / 2 }
+        return verdict(ok, expected, "delays (s) after the cut: \(shown)" + (ok ? "" : ": they do not grow"), [cut] + attempts)
+    }
+}

@@ -100,90 +100,6 @@ enum CheckLibrary {
                        : "sent conference_extension \(seen.joined(separator: ", "))", all)
     }
 
-    // MARK: tokens
-
-    static func refreshCadence(_ r: RunRecord, fraction: Double, tolerance: Double, minimum: Int) -> CheckResult {
-        let expected = "each refresh \(Number.text(fraction)) × expires ± \(Number.text(tolerance)) s after the token it replaces, "
-            + "with the newest token, never expired; at least \(minimum) refreshed; the token never expires"
-        var problems: [String] = []
-        var evidence: [JournalEntry] = []
-        let refreshes = r.requests("refresh_token")
-        var judged = Set<Int>()  // issues whose first refresh was timed
-        for refresh in refreshes {
-            guard let newest = r.newestIssue(before: refresh.seq) else {
-                problems.append("#\(refresh.seq) refreshed before any token was issued")
-                evidence.append(refresh)
-                continue
-            }
-            if refresh.token != newest.token {
-                let used = r.issued.first { $0.token == refresh.token }
-                problems.append("#\(refresh.seq) refreshed with " + (used.map { "the older token from #\($0.entry.seq)" } ?? "a token the node never issued")
-                                + ", not the newest from #\(newest.entry.seq)")
-                evidence += [refresh, newest.entry]
-            }
-            if let used = r.issued.first(where: { $0.token == refresh.token }), refresh.wall > used.entry.wall + used.expires {
-                problems.append("#\(refresh.seq) used a token that had expired \(seconds(refresh.wall - used.entry.wall - used.expires)) before")
-                evidence.append(refresh)
-            }
-            guard judged.insert(newest.entry.seq).inserted else { continue }  // a retry: not cadence
-            let gap = refresh.wall - newest.entry.wall
-            let target = fraction * newest.expires
-            if abs(gap - target) > tolerance {
-                problems.append("#\(refresh.seq) came \(seconds(gap)) after the token from #\(newest.entry.seq) (expires \(Number.text(newest.expires))); expected \(seconds(target))")
-                evidence += [newest.entry, refresh]
-            }
-        }
-        // A refresh that never came although the client was still in.
-        let end = r.journal.first { e in
-            (e.kind == .note && e.action == RunRecord.runnerLabel && e.data.flatMap(JSONValue.parse)?["type"] == "leave")
-                || (e.kind == .request && e.request == "release_token")
-                || (e.kind == .action && ["token_expired", "eject", "participant_disconnect", "conference_ended"].contains(e.action ?? ""))
-                || (e.kind == .note && e.action == RunRecord.clientLabel && ["disconnected", "failed", "left"].contains(e.data.flatMap(JSONValue.parse)?["type"]?.stringValue ?? ""))
-        }
-        if let last = r.issued.last, let end, !refreshes.contains(where: { $0.seq > last.entry.seq }),
-           end.wall - last.entry.wall > fraction * last.expires + tolerance {
-            problems.append("no refresh followed the token from #\(last.entry.seq) in the \(seconds(end.wall - last.entry.wall)) the client stayed")
-            evidence += [last.entry, end]
-        }
-        let expiries = r.journal.filter { $0.kind == .action && $0.action == "token_expired" }
-        if let x = expiries.first {
-            problems.append("the node expired the client's token at \(seconds(r.time(x)))")
-            evidence.append(x)
-        }
-        let good = refreshes.filter { $0.status == 200 }.count
-        if good < minimum { problems.append("\(good) successful refresh(es), fewer than \(minimum)") }
-        return verdict(problems.isEmpty, expected,
-                       problems.isEmpty ? "\(good) refresh(es) on time with the newest token" : problems.joined(separator: "; "),
-                       evidence.isEmpty ? refreshes : evidence)
-    }
-
-    static func released(_ r: RunRecord, within: Double) -> CheckResult {
-        let expected = "after leave, exactly one release_token with the newest token, answered 200 within \(Number.text(within)) s, before left is reported"
-        let releases = r.requests("release_token")
-        guard let leave = r.told.first(where: { $0.type == "leave" }) else {
-            return verdict(false, expected, "the runner never told the client to leave", releases)
-        }
-        let early = releases.filter { $0.seq < leave.entry.seq }
-        let after = releases.filter { $0.seq > leave.entry.seq }
-        guard let release = after.first else {
-            let what = early.isEmpty ? "no release_token after leave" : "released only before being told to leave"
-            return verdict(false, expected, what + "; the client reported: \(types(r))", [leave.entry] + early)
-        }
-        var problems: [String] = []
-        let delay = release.wall - leave.entry.wall
-        if delay > within { problems.append("released \(seconds(delay)) after leave") }
-        if let newest = r.newestIssue(before: release.seq), release.token != newest.token {
-            problems.append("released a token other than the newest (from #\(newest.entry.seq))")
-        }
-        if release.status != 200 { problems.append("the release was answered \(release.status ?? 0)") }
-        if releases.count > 1 { problems.append("\(releases.count) release_token requests") }
-        let left = r.reports("left").first
-        if let left, left.entry.seq < release.seq { problems.append("reported left before the release was answered") }
-        return verdict(problems.isEmpty, expected,
-                       problems.isEmpty ? "released \(seconds(delay)) after leave" : problems.joined(separator: "; "),
-                       [leave.entry] + releases + (left.map { [$0.entry] } ?? []))
-    }
-
     static func noRequestAfter(_ r: RunRecord, anchor: String, except: [String], grace: Double) -> CheckResult {
         let expected = "no request after \(anchor)" + (except.isEmpty ? "" : " other than \(except.joined(separator: ", "))")
             + (grace > 0 ? " (\(Number.text(grace)) s grace)" : "")
@@ -194,10 +110,12 @@ enum CheckLibrary {
             mark = r.reports(anchor).first?.entry
         }
         guard let mark else { return verdict(false, expected, "\(anchor) never happened; the client reported: \(types(r))", []) }
+        // When the client sent it (a delayed answer is journaled late), after the anchor plus the grace
+        // for requests already on their way.
         let late = r.requests.filter { e in
-            e.seq > mark.seq && e.wall > mark.wall + grace && !except.contains { RunRecord.globMatch($0, e.request ?? "") }
+            e.seq > mark.seq && e.sentAt > mark.wall + grace && !except.contains { RunRecord.globMatch($0, e.request ?? "") }
         }
-        let what = late.isEmpty ? "none" : late.map { "#\($0.seq) \($0.request ?? $0.path ?? "?") at +\(seconds($0.wall - mark.wall))" }
+        let what = late.isEmpty ? "none" : late.map { "#\($0.seq) \($0.request ?? $0.path ?? "?") at +\(seconds($0.sentAt - mark.wall))" }
             .joined(separator: ", ")
         return verdict(late.isEmpty, expected, late.isEmpty ? "no request after \(anchor)" : "requests after \(anchor): \(what)",
                        [mark] + late)

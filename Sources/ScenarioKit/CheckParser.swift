@@ -9,15 +9,24 @@ enum CheckParser {
         let (key, keyNode, value) = try r.single(n, what: "check", allowed: CheckKind.keys)
         let line = keyNode.mark?.line ?? 0
 
-        /// Parameters given as a mapping; a scalar or list counts as `main`.
+        var level: CheckLevel?
+        /// Parameters given as a mapping (`level` allowed in every one); a scalar or list counts as `main`.
         func params(_ allowed: [String], main: String? = nil) throws -> [String: Node] {
             guard let value else { return [:] }
             if value.mapping == nil {
                 guard let main else { throw r.error("'\(key)' takes parameters {\(allowed.joined(separator: ", "))}", at: value) }
                 return [main: value]
             }
-            return Dictionary(try r.mapping(value, what: "check '\(key)'", allowed: allowed).map { ($0.key, $0.value) },
-                              uniquingKeysWith: { a, _ in a })
+            var p = Dictionary(try r.mapping(value, what: "check '\(key)'", allowed: allowed + ["level"]).map { ($0.key, $0.value) },
+                               uniquingKeysWith: { a, _ in a })
+            if let node = p.removeValue(forKey: "level") {
+                let word = try r.string(node, what: "'level'")
+                guard let l = CheckLevel(rawValue: word) else {
+                    throw r.error("'level' should be one of \(CheckLevel.allCases.map(\.rawValue).joined(separator: ", ")), not '\(word)'", at: node)
+                }
+                level = l
+            }
+            return p
         }
         func need(_ p: [String: Node], _ k: String) throws -> Node {
             guard let v = p[k] else { throw r.error("check '\(key)' needs '\(k)'", at: value ?? n) }
@@ -44,12 +53,25 @@ enum CheckParser {
             kind = .askedForExtension
         case "extension_sent":
             kind = .extensionSent(try r.string(need(try params(["extension"], main: "extension"), "extension"), what: "'extension'"))
+        case "token_kept_alive":
+            let p = try params(["minimum", "max_per_lifetime"], main: "minimum")
+            kind = .tokenKeptAlive(minimum: try count(p, "minimum") ?? 1, maxPerLifetime: try count(p, "max_per_lifetime") ?? 6)
         case "refresh_cadence":
-            let p = try params(["fraction", "tolerance", "minimum"])
-            let fraction = try seconds(p, "fraction", 0.5)
-            guard fraction > 0 && fraction < 1 else { throw r.error("'fraction' should be between 0 and 1", at: p["fraction"]) }
-            kind = .refreshCadence(fraction: fraction, tolerance: try seconds(p, "tolerance", 0.5),
-                                   minimum: try count(p, "minimum") ?? 1)
+            let p = try params(["early", "late", "tolerance"])
+            let early = try seconds(p, "early", 0.25), late = try seconds(p, "late", 0.75)
+            guard early >= 0, early < late, late < 1 else {
+                throw r.error("'early' and 'late' are fractions of the token lifetime, 0 ≤ early < late < 1", at: p["early"] ?? p["late"])
+            }
+            kind = .refreshCadence(early: early, late: late, tolerance: try seconds(p, "tolerance", 0.2))
+        case "refresh_failure_handled":
+            _ = try params([])
+            kind = .refreshFailureHandled
+        case "reconnect_pacing":
+            let p = try params(["max_per_second"], main: "max_per_second")
+            kind = .reconnectPacing(maxPerSecond: try count(p, "max_per_second") ?? 5)
+        case "reconnect_backoff":
+            _ = try params([])
+            kind = .reconnectBackoff
         case "released":
             kind = .released(within: try seconds(try params(["within"], main: "within"), "within", 1))
         case "no_request_after":
@@ -60,7 +82,7 @@ enum CheckParser {
                 throw r.error("'anchor' should be one of \(anchors.joined(separator: ", "))", at: p["anchor"])
             }
             kind = .noRequestAfter(anchor: anchor, except: try p["except"].map { try r.strings($0, what: "'except'") } ?? [],
-                                   grace: try seconds(p, "grace", 0))
+                                   grace: try seconds(p, "grace", 0.2))
         case "reconnected":
             let p = try params(["within", "resync"], main: "within")
             kind = .reconnected(within: try seconds(p, "within", 5),
@@ -95,6 +117,6 @@ enum CheckParser {
                 ? .reported(type, fields: fields, min: nil, max: 0)
                 : .reported(type, fields: fields, min: try count(p, "min") ?? exactly ?? 1, max: try count(p, "max") ?? exactly)
         }
-        return CheckSpec(kind, line: line)
+        return CheckSpec(kind, line: line, level: level)
     }
 }

@@ -9,6 +9,8 @@ public struct CheckResult: Sendable, Equatable, Codable {
     public var name: String
     /// Its line in the scenario file (0 for the checks every scenario has).
     public var line: Int
+    /// How much its failure counts.
+    public var level: CheckLevel
     public var passed: Bool
     public var expected: String
     /// What happened (also filled in when the check passed).
@@ -16,13 +18,33 @@ public struct CheckResult: Sendable, Equatable, Codable {
     /// Journal seqs of the entries that show it.
     public var evidence: [Int]
 
-    public init(name: String, line: Int = 0, passed: Bool, expected: String, actual: String, evidence: [Int] = []) {
+    public init(name: String, line: Int = 0, level: CheckLevel = .must, passed: Bool, expected: String, actual: String,
+                evidence: [Int] = []) {
         self.name = name
         self.line = line
+        self.level = level
         self.passed = passed
         self.expected = expected
         self.actual = actual
         self.evidence = evidence
+    }
+
+    /// Failed, at a level that counts (must or should).
+    public var counts: Bool { !passed && level != .info }
+}
+
+/// A scenario's verdict from its checks' results.
+public enum Verdict: String, Sendable, Codable {
+    case pass, warn, fail
+
+    public init(_ results: [CheckResult]) {
+        if results.contains(where: { !$0.passed && $0.level == .must }) {
+            self = .fail
+        } else if results.contains(where: { !$0.passed && $0.level == .should }) {
+            self = .warn
+        } else {
+            self = .pass
+        }
     }
 }
 

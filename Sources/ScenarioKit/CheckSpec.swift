@@ -6,11 +6,17 @@ public struct CheckSpec: Sendable, Equatable {
     public var kind: CheckKind
     /// Its line in the scenario file (0 when built in code).
     public var line: Int
+    /// The level the scenario gave it (nil: the kind's default).
+    public var levelOverride: CheckLevel?
 
-    public init(_ kind: CheckKind, line: Int = 0) {
+    public init(_ kind: CheckKind, line: Int = 0, level: CheckLevel? = nil) {
         self.kind = kind
         self.line = line
+        levelOverride = level
     }
+
+    /// The level it is judged at.
+    public var level: CheckLevel { levelOverride ?? kind.defaultLevel }
 }
 
 /// The checks there are. Times are seconds; report types are the driver
@@ -26,10 +32,23 @@ public enum CheckKind: Sendable, Equatable {
     case askedForExtension
     /// A `request_token` carried `conference_extension` = this value in its body.
     case extensionSent(String)
-    /// Every refresh came `fraction × expires` ± `tolerance` after the token it replaced,
-    /// carried the newest token, never an expired one; at least `minimum` succeeded; the token never expired.
-    case refreshCadence(fraction: Double, tolerance: Double, minimum: Int)
-    /// After `leave`, exactly one `release_token` with the newest token, within `within` seconds.
+    /// The node never expired the client's token while it stayed, no refresh storm
+    /// (more than `maxPerLifetime` attempts within one token lifetime), at least `minimum` refreshes answered 200.
+    case tokenKeptAlive(minimum: Int, maxPerLifetime: Int)
+    /// Refreshes on schedule: each token's first refresh came `early`…`late` × expires after the previous
+    /// token's (the join token's: at once or up to `late` × expires after it was issued), ± `tolerance` s,
+    /// with the newest token; none missed while the client stayed.
+    case refreshCadence(early: Double, late: Double, tolerance: Double)
+    /// After the node failed a refresh (a fault), the client either refreshed again in time and carried
+    /// on, or ended cleanly (reported disconnected or failed, no request but a release afterwards)
+    /// before its token expired.
+    case refreshFailureHandled
+    /// At most `maxPerSecond` event stream requests within any one second (no hot reconnect loop).
+    case reconnectPacing(maxPerSecond: Int)
+    /// After the node cut the stream, the delays between failed reconnect attempts grow.
+    case reconnectBackoff
+    /// After `leave`, one `release_token` with a token of the participant that the node accepted (200),
+    /// within `within` seconds, and `left` reported after its answer.
     case released(within: Double)
     /// No request after the anchor (`disconnected`, `failed`, `left`: client reports; `disconnect_event`:
     /// the node's `disconnect` event) except those named, allowing `grace` seconds for requests in flight.
@@ -58,6 +77,7 @@ public enum CheckKind: Sendable, Equatable {
 
     /// The check keys of a scenario's `checks:` list.
     static let keys = ["joined", "asked_for_pin", "pin_header", "asked_for_extension", "extension_sent",
-                       "refresh_cadence", "released", "no_request_after", "reconnected", "roster", "failed",
+                       "token_kept_alive", "refresh_cadence", "refresh_failure_handled", "reconnect_pacing",
+                       "reconnect_backoff", "released", "no_request_after", "reconnected", "roster", "failed",
                        "disconnected", "left", "message", "messages", "sent_message", "requests", "reported", "not_reported"]
 }

@@ -11,9 +11,21 @@ public enum Judge {
         for spec in checks {
             var result = spec.kind.evaluate(r)
             result.line = spec.line
+            result.level = spec.level
             results.append(result)
         }
+        results.append(notSimulated(r))
         return results
+    }
+
+    /// Info: requests the node answered 404 "Unknown request" (it does not simulate them), by method and path.
+    static func notSimulated(_ r: RunRecord) -> CheckResult {
+        let misses = r.notSimulated
+        let what = misses.map { "\($0.method) \($0.request) ×\($0.count)" }.joined(separator: ", ")
+        return CheckResult(name: "requests not simulated", level: .info, passed: misses.isEmpty,
+                           expected: "only requests the node simulates",
+                           actual: misses.isEmpty ? "none" : "answered 404 Unknown request: " + what,
+                           evidence: r.requests.filter { r.isNotSimulated($0) }.map(\.seq))
     }
 
     static func exitedByItself(_ r: RunRecord) -> CheckResult {
@@ -73,10 +85,14 @@ extension CheckKind {
         case .pinHeader(let pin): return "pin_header(pin: \(pin))"
         case .askedForExtension: return "asked_for_extension"
         case .extensionSent(let x): return "extension_sent(\(x))"
-        case .refreshCadence(let f, let t, let m): return "refresh_cadence(fraction: \(n(f)), tolerance: \(n(t)), minimum: \(m))"
+        case .tokenKeptAlive(let m, let x): return "token_kept_alive(minimum: \(m), max_per_lifetime: \(x))"
+        case .refreshCadence(let e, let l, let t): return "refresh_cadence(early: \(n(e)), late: \(n(l)), tolerance: \(n(t)))"
+        case .refreshFailureHandled: return "refresh_failure_handled"
+        case .reconnectPacing(let m): return "reconnect_pacing(max_per_second: \(m))"
+        case .reconnectBackoff: return "reconnect_backoff"
         case .released(let w): return "released(within: \(n(w)))"
         case .noRequestAfter(let a, let ex, let g):
-            return "no_request_after(\(a)" + (ex.isEmpty ? "" : ", except: \(ex.joined(separator: "|"))") + (g > 0 ? ", grace: \(n(g))" : "") + ")"
+            return "no_request_after(\(a)" + (ex.isEmpty ? "" : ", except: \(ex.joined(separator: "|"))") + (g != 0.2 ? ", grace: \(n(g))" : "") + ")"
         case .reconnected(let w, let rs): return "reconnected(within: \(n(w))\(rs ? ", resync" : ""))"
         case .roster(let names): return "roster(\(names.joined(separator: ", ")))"
         case .failed(let reason): return "failed(\(reason))"
@@ -117,7 +133,11 @@ extension CheckKind {
         case .pinHeader(let pin): result = CheckLibrary.pinHeader(r, pin: pin)
         case .askedForExtension: result = CheckLibrary.askedForExtension(r)
         case .extensionSent(let x): result = CheckLibrary.extensionSent(r, x)
-        case .refreshCadence(let f, let t, let m): result = CheckLibrary.refreshCadence(r, fraction: f, tolerance: t, minimum: m)
+        case .tokenKeptAlive(let m, let x): result = CheckLibrary.tokenKeptAlive(r, minimum: m, maxPerLifetime: x)
+        case .refreshCadence(let e, let l, let t): result = CheckLibrary.refreshCadence(r, early: e, late: l, tolerance: t)
+        case .refreshFailureHandled: result = CheckLibrary.refreshFailureHandled(r)
+        case .reconnectPacing(let m): result = CheckLibrary.reconnectPacing(r, maxPerSecond: m)
+        case .reconnectBackoff: result = CheckLibrary.reconnectBackoff(r)
         case .released(let w): result = CheckLibrary.released(r, within: w)
         case .noRequestAfter(let a, let ex, let g): result = CheckLibrary.noRequestAfter(r, anchor: a, except: ex, grace: g)
         case .reconnected(let w, let rs): result = CheckLibrary.reconnected(r, within: w, resync: rs)
@@ -132,6 +152,7 @@ extension CheckKind {
         case .reported(let type, let fields, let lo, let hi): result = CheckLibrary.reported(r, type, fields: fields, min: lo, max: hi)
         }
         result.name = name
+        result.level = defaultLevel
         return result
     }
 }

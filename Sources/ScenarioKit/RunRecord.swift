@@ -128,6 +128,47 @@ public struct RunRecord: Sendable {
     /// The newest token issued before the entry with `seq`.
     public func newestIssue(before seq: Int) -> Issue? { issued.last { $0.entry.seq < seq } }
 
+    /// The newest token issued before `time` (wall seconds): what the client could hold then.
+    public func newestIssue(sentBefore time: Double) -> Issue? { issued.last { $0.entry.wall < time } }
+
+    /// The issue of `token`, if the node issued it.
+    public func issue(of token: String?) -> Issue? { issued.first { $0.token == token } }
+
+    /// The node's expiries of a token (`token_expired` actions).
+    public var expiries: [JournalEntry] { journal.filter { $0.kind == .action && $0.action == "token_expired" } }
+
+    /// Where the client's presence ended: leave told, a release, the node ending it, or a terminal report.
+    public var presenceEnd: JournalEntry? {
+        journal.first { e in
+            switch e.kind {
+            case .note:
+                let type = e.data.flatMap(JSONValue.parse)?["type"]?.stringValue ?? ""
+                return (e.action == RunRecord.runnerLabel && type == "leave")
+                    || (e.action == RunRecord.clientLabel && ["disconnected", "failed", "left"].contains(type))
+            case .request: return e.request == "release_token"
+            case .action: return ["token_expired", "eject", "participant_disconnect", "conference_ended"].contains(e.action ?? "")
+            default: return false
+            }
+        }
+    }
+
+    /// Whether the node answered the request 404 "Unknown request" (a request it does not simulate).
+    public func isNotSimulated(_ e: JournalEntry) -> Bool {
+        e.status == 404 && e.response.flatMap(JSONValue.parse)?["result"]?.stringValue == WireMessage.unknownRequest
+    }
+
+    /// Requests the node does not simulate, by method and request name, in order of first appearance.
+    public var notSimulated: [(method: String, request: String, count: Int)] {
+        var order: [String] = [], counts: [String: (String, String, Int)] = [:]
+        for e in requests where isNotSimulated(e) {
+            let method = e.method ?? "?", name = e.request ?? e.path ?? "?"
+            let key = method + " " + name
+            if counts[key] == nil { order.append(key) }
+            counts[key, default: (method, name, 0)].2 += 1
+        }
+        return order.compactMap { counts[$0] }.map { (method: $0.0, request: $0.1, count: $0.2) }
+    }
+
     /// The report that ended the client's part: `left`, `disconnected` or `failed`.
     public var terminalReport: Note? { reports.first { ["left", "disconnected", "failed"].contains($0.type) } }
 

@@ -12,12 +12,18 @@ struct Run: ParsableCommand {
         (docs/driver-protocol.md). The client is judged from the node's wire journal and \
         from what it reports.
 
-        Exit status: 0 when every selected scenario that ran passed (skipped and known-failing \
-        ones aside); 1 when any failed or none ran; 2 for a usage or configuration error.
+        Every check has a level: must (a client failing it breaks on a real node), should \
+        (recommended robustness), info (observations). A scenario is PASS, WARN (every must \
+        passed, a should failed) or FAIL; with --repeat, FLAKY when its runs disagree.
+
+        Exit status: 0 when every selected scenario that ran passed or warned (skipped and \
+        known-failing ones aside; with --strict a warning fails); 1 when any failed, was flaky, \
+        or none ran; 2 for a usage or configuration error.
 
         Examples:
           mockmcu run -- .build/debug/pexip-client --driver
           mockmcu run --run 'pin/*' --trace -- python3 my_adapter.py
+          mockmcu run --repeat 3 --strict -- ./client --driver
           mockmcu run --features f.yaml --known-failing known.txt \\
                       --junit junit.xml --json results.json -- ./client --driver
 
@@ -45,6 +51,13 @@ struct Run: ParsableCommand {
     @Flag(help: "For each failed scenario, print the whole wire journal and the client's stderr.")
     var trace = false
 
+    @Option(name: .customLong("repeat"), help: ArgumentHelp("Run each scenario this many times; one whose verdict differs between runs is FLAKY and fails the run.",
+                                  valueName: "n"))
+    var repetitions = 1
+
+    @Flag(help: "A warning (a should check failed) fails the run too.")
+    var strict = false
+
     @Option(help: "Seconds the client gets to exit after leave, and again after SIGTERM.")
     var grace = 2.0
 
@@ -57,6 +70,7 @@ struct Run: ParsableCommand {
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the client command after --, e.g. mockmcu run -- ./my-client") }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+        guard (1...100).contains(repetitions) else { throw ValidationError("--repeat must be between 1 and 100") }
         guard grace > 0, grace <= 60 else { throw ValidationError("--grace must be between 0 and 60 seconds") }
         guard deadlineScale > 0, deadlineScale <= 20 else { throw ValidationError("--deadline-scale must be above 0 and at most 20") }
         if let program = programWord, !Self.canExecute(program) {
@@ -93,6 +107,7 @@ struct Run: ParsableCommand {
         let all = try options.load()
         var selection = try options.selection()
         if let knownFailing { selection.knownFailing = try Self.readPatterns(knownFailing) }
+        selection.strict = strict
         let chosen = selection.chosen(all)
         guard !chosen.isEmpty else {
             throw ValidationError("no scenario matches the selection (\(all.count) exist; mockmcu list shows them)")
@@ -109,28 +124,35 @@ struct Run: ParsableCommand {
         runner.grace = grace
         runner.deadlineScale = deadlineScale
         let suite = SuiteRunner(runner: runner, jobs: jobs)
-        print("Running \(chosen.count) scenario(s), \(min(jobs, chosen.count)) at a time, against: \(shellCommand)")
-        let printer = OrderedPrinter(total: chosen.count)
+        print("Running \(chosen.count) scenario(s)" + (repetitions > 1 ? " \(repetitions) times each" : "")
+              + ", \(min(jobs, chosen.count * repetitions)) at a time, against: \(shellCommand)")
+        let printer = OrderedPrinter(total: chosen.count, strict: strict)
         let began = Date()
-        let results = suite.run(chosen, selection: selection) { i, r in printer.add(i, r) }
+        let results = suite.run(chosen, selection: selection, repeat: repetitions) { i, r in printer.add(i, r) }
         printer.finish()
         let seconds = Date().timeIntervalSince(began)
 
         let files = Dictionary(all.map { ($0.name, $0.file) }, uniquingKeysWith: { a, _ in a })
-        let bad = results.filter { $0.outcome.failsRun || $0.outcome == .knownFailing }
+        let bad = results.filter { $0.outcome.failsRun(strict: strict) || $0.outcome == .knownFailing }
         if !bad.isEmpty {
             print("\nFailures:")
             for r in bad { print(ConsoleReport.details(r, file: files[r.name], trace: trace) + "\n") }
         }
+        let warned = results.filter { $0.outcome == .warned && !strict }
+        if !warned.isEmpty {
+            print("\nWarnings (should checks; the run still passes, unless --strict):")
+            for r in warned { print(ConsoleReport.details(r, file: files[r.name], trace: trace) + "\n") }
+        }
+        if let misses = ConsoleReport.notSimulated(results) { print("\n" + misses + "\n") }
         print(ConsoleReport.summary(results, seconds: seconds))
-        if let junit { try write(JUnitReport.xml(results, seconds: seconds), to: junit) }
+        if let junit { try write(JUnitReport.xml(results, seconds: seconds, strict: strict), to: junit) }
         if let json { try write(JSONReport.data(results, client: shellCommand, seconds: seconds), to: json) }
         let tally = ConsoleReport.Tally(results)
         if tally.ran == 0 {
             print("No scenario ran (all were skipped): that is not a pass.")
             throw ExitCode(1)
         }
-        if results.contains(where: { $0.outcome.failsRun }) { throw ExitCode(1) }
+        if results.contains(where: { $0.outcome.failsRun(strict: strict) }) { throw ExitCode(1) }
     }
 
     private func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
@@ -165,15 +187,19 @@ final class OrderedPrinter: @unchecked Sendable {
     private var next = 0
     private var done = 0
     private var failed = 0
+    private let strict: Bool
     private let tty = isatty(STDERR_FILENO) == 1
 
-    init(total: Int) { self.total = total }
+    init(total: Int, strict: Bool) {
+        self.total = total
+        self.strict = strict
+    }
 
     /// Called one at a time (SuiteRunner serialises progress calls).
     func add(_ index: Int, _ result: ScenarioResult) {
         pending[index] = result
         done += 1
-        if result.outcome.failsRun { failed += 1 }
+        if result.outcome.failsRun(strict: strict) { failed += 1 }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         while let r = pending.removeValue(forKey: next) {
             print(ConsoleReport.line(r))

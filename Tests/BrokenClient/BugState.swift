@@ -28,6 +28,11 @@ final class BugState: @unchecked Sendable {
     var first: String? { lock.withLock { firstToken } }
 
     private var eventSeen = false
+    private var failedRefresh = false
+
+    /// A refresh got an answer other than 200, or none.
+    func noteRefreshFailed() { lock.withLock { failedRefresh = true } }
+    var refreshFailed: Bool { lock.withLock { failedRefresh } }
 
     func sawEvent() { lock.withLock { eventSeen = true } }
 

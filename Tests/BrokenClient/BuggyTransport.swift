@@ -29,6 +29,11 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
                 return (200, Data(#"{"status":"success","result":{"token":"\#(token)","expires":"120","role":"HOST"}}"#.utf8))
             }
             if bugs.has("stale-refresh"), let first = state.first { ex.headers["token"] = first }
+            if bugs.has("stop-refreshing-after-failure"), state.refreshFailed {
+                // Carries on as if refreshed, with the token it has, until the node expires it.
+                let token = ex.headers["token"] ?? ""
+                return (200, Data(#"{"status":"success","result":{"token":"\#(token)","expires":"120","role":"HOST"}}"#.utf8))
+            }
             if bugs.has("refresh-needs-events") {
                 // Refreshes only once an event has come since the last one (up to 5 s).
                 for _ in 0..<100 where !state.takeEventSeen() { try? await Task.sleep(nanoseconds: 50_000_000) }
@@ -52,6 +57,7 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
         do {
             answer = try await inner.send(ex, timeout: timeout)
         } catch {
+            if name == "refresh_token" { state.noteRefreshFailed() }
             if bugs.has("drop-is-fatal") { return (500, Data()) }
             if bugs.has("no-failover"), name == "status" {
                 write(["type": "failed", "reason": "unreachable", "detail": "gave up on the first node (broken on purpose)"])
@@ -59,12 +65,13 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
             }
             throw error
         }
+        if name == "refresh_token", answer.status != 200 { state.noteRefreshFailed() }
         if bugs.has("retryable-is-fatal"), [502, 503, 504].contains(answer.status) { answer.status = 500 }
         if name == "release_token", bugs.has("double-release") { _ = try? await inner.send(ex, timeout: timeout) }
         if answer.status == 200, name == "request_token" || name == "refresh_token",
            let json = JSONValue.parse(Array(answer.body)), let token = json["result"]?["token"]?.stringValue {
             state.issued(token)
-            let scale = bugs.has("fast-refresh") ? 0.01 : bugs.has("slow-refresh") ? 3 : 1.0
+            let scale = bugs.has("fast-refresh") ? 0.001 : bugs.has("slow-refresh") ? 3 : bugs.has("late-refresh") ? 1.75 : 1.0
             if scale != 1, let expires = Double(json["result"]?["expires"]?.stringValue ?? "") {
                 answer.body = edit(answer.body) { o in
                     var result = o["result"]?.objectValue ?? [:]

@@ -4,7 +4,10 @@ import PexipDriver
 import PexipWire
 
 // The reference client with bugs switched on (`--bug NAME`, repeatable), so
-// that each conformance scenario can be shown to catch the bug it is about.
+// that each conformance scenario can be shown to catch the bug it is about;
+// and with `--like android|swift|pexrtc`, a correct client that times its
+// refreshes, retries and reconnects as that Pexip client does (from its
+// public sources), which the suite must never fail.
 // Never shipped; ConformanceTests runs it.
 
 
@@ -48,7 +51,10 @@ func outgoing(_ m: JSONValue) -> [String] {
         return lines
     case "reconnected" where bugs.has("no-reconnected-report"): return lines
     case "disconnected":
-        if bugs.has("refresh-after-disconnect") { state.refreshNow() }
+        if bugs.has("refresh-after-disconnect") {
+            Thread.sleep(forTimeInterval: 0.5)  // a timer that outlives the session
+            state.refreshNow()
+        }
         if bugs.has("no-disconnected") { return lines }
         if bugs.has("disconnect-as-failed") {
             write(["type": "failed", "reason": "forbidden", "detail": "broken on purpose"])
@@ -67,6 +73,7 @@ func outgoing(_ m: JSONValue) -> [String] {
         }
         if bugs.has("request-after-leave") {
             write(.object(o))
+            Thread.sleep(forTimeInterval: 0.5)
             state.refreshNow()
             exit(0)
         }
@@ -92,15 +99,30 @@ struct Bugs: Sendable {
         "no-release", "double-release", "release-first-token", "slow-release", "ascii-chat", "retryable-is-fatal",
         "drop-is-fatal", "no-reconnect", "ignore-disconnect-event", "unknown-event-fatal", "stop-reading-after-10",
         "no-resync", "ignore-participant-delete", "request-after-leave", "ignore-dns", "no-failover", "refresh-needs-events",
+        "stop-refreshing-after-failure", "late-refresh",
+        // timing
+        "hot-reconnect", "fixed-reconnect-delay",
     ]
+    /// Correct clients: Pexip's own, as their public sources time things.
+    static let likes: Set<String> = ["android", "swift", "pexrtc"]
     let names: Set<String>
+    let like: String?
 
     init(arguments: [String]) {
         var names = Set<String>()
+        var like: String?
         var args = arguments[...]
         while let a = args.popFirst() {
+            if a == "--like", let name = args.popFirst() {
+                guard Bugs.likes.contains(name) else {
+                    FileHandle.standardError.write(Data("broken-client: --like takes \(Bugs.likes.sorted().joined(separator: ", "))\n".utf8))
+                    exit(2)
+                }
+                like = name
+                continue
+            }
             guard a == "--bug", let name = args.popFirst() else {
-                FileHandle.standardError.write(Data("broken-client: usage: broken-client [--bug NAME]...\n".utf8))
+                FileHandle.standardError.write(Data("broken-client: usage: broken-client [--bug NAME]... [--like android|swift|pexrtc]\n".utf8))
                 exit(2)
             }
             guard Bugs.known.contains(name) else {
@@ -110,9 +132,54 @@ struct Bugs: Sendable {
             names.insert(name)
         }
         self.names = names
+        self.like = like
     }
 
     func has(_ name: String) -> Bool { names.contains(name) }
+
+    /// The session timing of the bugs and of the client imitated.
+    func timing(_ t: SessionTiming) -> SessionTiming {
+        var t = t
+        switch like {
+        case "android":
+            // Refresh at once, then every expires/2; retry only when no answer came (5 tries, 100 ms
+            // doubling, at most 1 s); an HTTP error ends the session. Reconnect forever, attempt × 1 s up to 5 s.
+            t.refreshAtJoin = true
+            t.refreshRetryStatuses = []
+            t.refreshRetries = 5
+            t.refreshRetryDelay = 0.1
+            (t.reconnectDelay, t.reconnectStep, t.maxReconnectDelay, t.reconnectJitter) = (1, 1, 5, 0)
+            t.maxStreamFailures = 1000
+        case "swift":
+            // Never retry a refresh: any error ends the session. Reconnect after 1, 2, 3 s, then a last try.
+            t.refreshRetryStatuses = []
+            t.refreshRetriesTransportErrors = false
+            t.refreshRetries = 0
+            (t.reconnectDelay, t.reconnectStep, t.maxReconnectDelay, t.reconnectJitter) = (1, 1, 5, 0)
+            t.maxStreamFailures = 4
+        case "pexrtc":
+            // A fixed timer every expires/3 that ticks while a refresh is out; retry on 502/504 and no answer
+            // (retries × 500 ms); reconnect after 10 ms + 1 s per error, giving up past 15 s.
+            t.refreshOnTimer = true
+            t.refreshFraction = 1.0 / 3
+            t.refreshRetryStatuses = [502, 504]
+            t.refreshRetries = 10
+            t.refreshRetryDelay = 0.5
+            (t.reconnectDelay, t.reconnectStep, t.maxReconnectDelay, t.reconnectJitter) = (1.01, 1, 15, 0)
+            t.maxStreamFailures = 5
+        default:
+            break
+        }
+        if has("hot-reconnect") {
+            (t.reconnectDelay, t.reconnectStep, t.reconnectJitter) = (0.005, 0, 0)
+            t.maxStreamFailures = 100_000
+        }
+        if has("fixed-reconnect-delay") {
+            (t.reconnectDelay, t.reconnectStep, t.reconnectJitter) = (0.5, 0, 0)
+            t.maxStreamFailures = 1000
+        }
+        return t
+    }
 }
 
 let bugs = Bugs(arguments: Array(CommandLine.arguments.dropFirst()))
@@ -121,4 +188,5 @@ var hooks = DriverHooks()
 hooks.transport = { BuggyTransport(inner: $0, bugs: bugs, state: state) }
 hooks.incoming = { incoming($0) }
 hooks.outgoing = { outgoing($0) }
+hooks.timing = { bugs.timing($0) }
 exit(await Driver(hooks: hooks).run())

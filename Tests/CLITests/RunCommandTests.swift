@@ -104,8 +104,8 @@ final class RunCommandTests: XCTestCase {
                              Products.brokenClient("no-release")])
         XCTAssertEqual(r.status, 1, r.out + r.err)
         XCTAssertTrue(r.out.contains("FAIL   join"), r.out)
-        XCTAssertTrue(r.out.contains("✗ released(within: 1)"), r.out)
-        XCTAssertTrue(r.out.contains("expected: after leave, exactly one release_token"), r.out)
+        XCTAssertTrue(r.out.contains("✗ [must] released(within: 1)"), r.out)
+        XCTAssertTrue(r.out.contains("expected: after leave, one release_token"), r.out)
         XCTAssertTrue(r.out.contains("runner sent {\"type\":\"leave\"}"), "the trace shows the journal: \(r.out)")
         let doc = try XMLDocument(contentsOf: URL(fileURLWithPath: junit))
         let failure = try XCTUnwrap(doc.nodes(forXPath: "//testcase/failure").first as? XMLElement)
@@ -115,6 +115,49 @@ final class RunCommandTests: XCTestCase {
         let scenario = try XCTUnwrap((results["scenarios"] as? [[String: Any]])?.first)
         XCTAssertEqual(scenario["outcome"] as? String, "failed")
         XCTAssertGreaterThan((scenario["journal"] as? [Any])?.count ?? 0, 5)
+    }
+
+    /// A should check that fails is a WARN: visible, exit 0; with --strict it fails the run and the JUnit report.
+    func testAWarningPassesUnlessStrict() throws {
+        let warn = Self.join.replacingOccurrences(of: "  - left", with: "  - left\n  - reported: {type: reconnected, level: should}")
+        let dir = try folder(["warn": warn])
+        let out = try folder([:])
+        let junit = out + "/junit.xml", json = out + "/results.json"
+        let r = try mockmcu(["run", "--scenarios", dir, "--junit", junit, "--json", json, "--", Products.referenceClient])
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertTrue(r.out.contains("WARN   warn"), r.out)
+        XCTAssertTrue(r.out.contains("! [should] reported(reconnected"), r.out)
+        XCTAssertTrue(r.out.contains("1 warned, 0 failed"), r.out)
+        let doc = try XMLDocument(contentsOf: URL(fileURLWithPath: junit))
+        XCTAssertEqual(doc.rootElement()?.attribute(forName: "failures")?.stringValue, "0")
+        XCTAssertEqual(try doc.nodes(forXPath: "//property[@name='verdict']/@value").first?.stringValue, "warn")
+        let results = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let scenario = try XCTUnwrap((results["scenarios"] as? [[String: Any]])?.first)
+        XCTAssertEqual(scenario["outcome"] as? String, "warned")
+        let levels = (scenario["checks"] as? [[String: Any]])?.compactMap { $0["level"] as? String } ?? []
+        XCTAssertEqual(Set(levels), ["must", "should", "info"])
+
+        let strict = try mockmcu(["run", "--scenarios", dir, "--strict", "--junit", junit, "--", Products.referenceClient])
+        XCTAssertEqual(strict.status, 1, strict.out + strict.err)
+        let strictDoc = try XMLDocument(contentsOf: URL(fileURLWithPath: junit))
+        XCTAssertEqual(strictDoc.rootElement()?.attribute(forName: "failures")?.stringValue, "1")
+        XCTAssertEqual((try strictDoc.nodes(forXPath: "//failure").first as? XMLElement)?.attribute(forName: "type")?.stringValue, "warning")
+    }
+
+    /// --repeat: a client that behaves differently on its second run makes the scenario FLAKY, which fails the run.
+    func testRepeatFindsAFlakyScenario() throws {
+        let dir = try folder(["join": Self.join])
+        let marker = try folder([:]) + "/ran-once"
+        let flip = "if [ -e '\(marker)' ]; then exec \(Products.brokenClient("no-release")); else touch '\(marker)'; exec \(Products.referenceClient); fi"
+        let r = try mockmcu(["run", "--scenarios", dir, "--repeat", "2", "--jobs", "1", "--", flip])
+        XCTAssertEqual(r.status, 1, r.out + r.err)
+        XCTAssertTrue(r.out.contains("FLAKY  join"), r.out)
+        XCTAssertTrue(r.out.contains("runs: pass, fail; differed: released(within: 1)"), r.out)
+        XCTAssertTrue(r.out.contains("each run 2 times"), r.out)
+        let steady = try mockmcu(["run", "--scenarios", dir, "--repeat", "2", "--", Products.referenceClient])
+        XCTAssertEqual(steady.status, 0, steady.out + steady.err)
+        XCTAssertTrue(steady.out.contains("PASS   join") && steady.out.contains("(×2)"), steady.out)
+        XCTAssertEqual(try mockmcu(["run", "--scenarios", dir, "--repeat", "0", "--", Products.referenceClient]).status, 2)
     }
 
     func testFeaturesSkipAndARunWhereNothingRanFails() throws {

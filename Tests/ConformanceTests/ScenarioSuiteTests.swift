@@ -25,12 +25,12 @@ final class ScenarioSuiteTests: XCTestCase {
         "events/unknown-events-ignored": ("unknown-event-fatal", "not_reported(reconnected"),
         "expiry/no-early-refresh": ("fast-refresh", "requests(refresh_token"),
         "expiry/one-second-token": ("release-first-token", "released("),
-        "expiry/refresh-before-expiry": ("slow-refresh", "refresh_cadence("),
+        "expiry/refresh-before-expiry": ("slow-refresh", "token_kept_alive("),
         "expiry/refresh-slower-than-lifetime": ("no-disconnected", "driver protocol"),
         "expiry/token-expired": ("refresh-after-disconnect", "no_request_after("),
         "faults/node-unavailable": ("wrong-fail-reason", "failed("),
-        "faults/refresh-503-retried": ("retryable-is-fatal", "refresh_cadence("),
-        "faults/refresh-connection-dropped": ("drop-is-fatal", "refresh_cadence("),
+        "faults/refresh-503-retried": ("stop-refreshing-after-failure", "refresh_failure_handled"),
+        "faults/refresh-connection-dropped": ("stop-refreshing-after-failure", "refresh_failure_handled"),
         "faults/slow-release": ("early-left", "released("),
         "pin/guest-pin-prompt": ("wrong-role", "joined("),
         "pin/guest-without-pin": ("no-pin-none", "pin_header("),
@@ -45,13 +45,14 @@ final class ScenarioSuiteTests: XCTestCase {
         "reconnect/dropped-stream": ("no-reconnect", "reconnected("),
         "reconnect/repeated-drops": ("no-reconnected-report", "reported(reconnected"),
         "reconnect/roster-changed-while-away": ("no-resync", "roster("),
-        "reconnect/stalled-stream-token-alive": ("refresh-needs-events", "refresh_cadence("),
+        "reconnect/backoff-while-refused": ("hot-reconnect", "reconnect_pacing("),
+        "reconnect/stalled-stream-token-alive": ("refresh-needs-events", "token_kept_alive("),
         "reconnect/stream-refused-then-recovers": ("retryable-is-fatal", "reconnected("),
-        "reconnect/token-kept-alive-while-down": ("no-reconnect", "reconnected("),
+        "reconnect/token-kept-alive-while-down": ("refresh-needs-events", "token_kept_alive("),
         "token/proxy-credentials": ("ignore-proxy-auth", "joined("),
         "token/refresh-rejected": ("no-disconnected", "driver protocol"),
         "token/release-on-leave": ("request-after-leave", "no_request_after("),
-        "token/strict-revocation": ("stale-refresh", "refresh_cadence("),
+        "token/strict-revocation": ("stale-refresh", "token_kept_alive("),
         "token/tls-node": ("ignore-tls-ca", "joined("),
         "token/unknown-conference": ("wrong-fail-reason", "failed("),
     ]
@@ -64,8 +65,16 @@ final class ScenarioSuiteTests: XCTestCase {
         ("token/release-on-leave", "exit-nonzero-after-left", "left"),
         ("token/release-on-leave", "garbage", "driver protocol"),
         ("pin/host-pin-prompt", "no-pin-prompt", "asked_for_pin("),
-        ("expiry/refresh-before-expiry", "no-refresh", "refresh_cadence("),
+        ("expiry/refresh-before-expiry", "no-refresh", "token_kept_alive("),
         ("events/participants-come-and-go", "first-roster-only", "roster("),
+    ]
+
+    /// Behaviours that are not wrong but not the best: each scenario WARNs (a should check), never FAILs.
+    static let warnings: [(scenario: String, bug: String, caughtBy: String)] = [
+        ("faults/refresh-503-retried", "retryable-is-fatal", "token_kept_alive("),
+        ("faults/refresh-connection-dropped", "drop-is-fatal", "token_kept_alive("),
+        ("reconnect/backoff-while-refused", "fixed-reconnect-delay", "reconnect_backoff"),
+        ("expiry/refresh-before-expiry", "late-refresh", "refresh_cadence("),
     ]
 
     /// Every case: a scenario, a bug, and the check that must catch it.
@@ -84,13 +93,32 @@ final class ScenarioSuiteTests: XCTestCase {
         XCTAssertTrue(groups.isSuperset(of: ["pin", "token", "expiry", "ejection", "reconnect", "events", "faults", "reception", "chat"]))
     }
 
-    func testReferenceClientPassesEveryScenario() throws {
+    /// Three runs of every scenario with both cores kept busy: the reference client passes every
+    /// one every time (a verdict that flips would be FLAKY).
+    func testReferenceClientPassesEveryScenarioThreeTimesUnderLoad() throws {
         var runner = ScenarioRunner(command: Products.referenceClient)
         runner.grace = 1
-        let results = SuiteRunner(runner: runner, jobs: 8).run(try scenarios(), selection: Selection())
+        let results = CPULoad.during {
+            SuiteRunner(runner: runner, jobs: 8).run(try! scenarios(), selection: Selection(), repeat: 3)
+        }
         XCTAssertGreaterThanOrEqual(results.count, 30)
+        XCTAssertEqual(Set(results.map(\.runs.count)), [3])
         for r in results where r.outcome != .passed {
             XCTFail(ConsoleReport.details(r, file: nil, trace: true))
+        }
+    }
+
+    /// Clients timed as Pexip's Android SDK, Swift SDK and PexRTC are correct: never a FAIL.
+    func testPexipClientImitationsNeverFail() throws {
+        let all = try scenarios()
+        for like in ["android", "swift", "pexrtc"] {
+            var runner = ScenarioRunner(command: Products.url("broken-client").path + " --like " + like)
+            runner.grace = 1
+            let results = SuiteRunner(runner: runner, jobs: 8).run(all, selection: Selection())
+            XCTAssertEqual(results.count, all.count)
+            for r in results where r.outcome != .passed && r.outcome != .warned {
+                XCTFail("like \(like): " + ConsoleReport.details(r, file: nil, trace: true))
+            }
         }
     }
 
@@ -99,7 +127,7 @@ final class ScenarioSuiteTests: XCTestCase {
         let results = Locked<[String: ScenarioResult]>([:])  // by "scenario bug"
         let group = DispatchGroup()
         // One suite run per bug, each with the scenarios that bug is for.
-        let byBug = Dictionary(grouping: Self.cases, by: \.bug)
+        let byBug = Dictionary(grouping: Self.cases + Self.warnings, by: \.bug)
         let queue = DispatchQueue(label: "mutations", attributes: .concurrent)
         let slots = DispatchSemaphore(value: 8)
         for (bug, cases) in byBug {
@@ -117,13 +145,15 @@ final class ScenarioSuiteTests: XCTestCase {
             }
         }
         group.wait()
-        XCTAssertEqual(Set(Self.cases.map(\.bug)), BrokenClientBugs.all, "every bug of the broken client is shown caught")
-        for (scenario, bug, caughtBy) in Self.cases {
+        XCTAssertEqual(Set((Self.cases + Self.warnings).map(\.bug)), BrokenClientBugs.all, "every bug of the broken client is shown caught")
+        let warned = Set(Self.warnings.map { $0.scenario + " " + $0.bug })
+        for (scenario, bug, caughtBy) in Self.cases + Self.warnings {
             guard let r = results.withLock({ $0[scenario + " " + bug] }) else {
                 XCTFail("\(scenario) with bug '\(bug)': no result")
                 continue
             }
-            XCTAssertEqual(r.outcome, .failed, "\(scenario) let the client with bug '\(bug)' pass")
+            let expected: Outcome = warned.contains(scenario + " " + bug) ? .warned : .failed
+            XCTAssertEqual(r.outcome, expected, "\(scenario) with bug '\(bug)': \(r.outcome), not \(expected)")
             XCTAssertTrue(r.failedChecks.contains { $0.name.hasPrefix(caughtBy) },
                           "\(scenario) with bug '\(bug)': expected \(caughtBy)… to fail; failed: \(r.failedChecks.map(\.name))")
         }
@@ -143,6 +173,27 @@ enum BrokenClientBugs {
         p.waitUntilExit()
         guard let list = text.components(separatedBy: "known: ").last else { return [] }
         return Set(list.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: ", "))
+    }
+}
+
+/// Both cores kept busy while a body runs.
+enum CPULoad {
+    static func during<T>(_ body: () -> T) -> T {
+        let stop = Locked(false)
+        let hogs = (0..<ProcessInfo.processInfo.activeProcessorCount).map { _ in
+            let t = Thread {
+                var x: UInt64 = 1
+                while !stop.withLock({ $0 }) {
+                    for _ in 0..<100_000 { x = x &* 6364136223846793005 &+ 1 }
+                }
+                if x == 0 { print(x) }
+            }
+            t.start()
+            return t
+        }
+        defer { stop.withLock { $0 = true } }
+        _ = hogs
+        return body()
     }
 }
 

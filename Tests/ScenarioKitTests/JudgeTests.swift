@@ -50,51 +50,139 @@ final class JudgeTests: XCTestCase {
         request("refresh_token", at: 1.1, token: "t1", issue: "t2")
         request("refresh_token", at: 2.15, token: "t2", issue: "t3")
         runner(["type": "leave"], at: 2.5)
-        XCTAssertTrue(judge(.refreshCadence(fraction: 0.5, tolerance: 0.2, minimum: 2)).passed)
+        XCTAssertTrue(judge(.refreshCadence(early: 0.25, late: 0.75, tolerance: 0.2)).passed)
+        XCTAssertTrue(judge(.tokenKeptAlive(minimum: 2, maxPerLifetime: 6)).passed)
     }
 
-    func testRefreshCadenceCatchesLateStaleMissedAndExpired() {
+    func testPexipSchedulesPassTheCadence() {
+        // Android: at once after joining, then every expires/2.
         joinedSession()
-        request("refresh_token", at: 1.6, token: "t1", issue: "t2")                  // 1.5 s after: late
-        request("refresh_token", at: 2.6, token: "t1", issue: "t3")                  // the older token, expired at 2.1
-        runner(["type": "leave"], at: 6)                                             // nothing since t3 at 2.6
-        let r = judge(.refreshCadence(fraction: 0.5, tolerance: 0.2, minimum: 3))
+        request("refresh_token", at: 0.11, token: "t1", issue: "t2")
+        request("refresh_token", at: 1.12, token: "t2", issue: "t3")
+        runner(["type": "leave"], at: 1.5)
+        XCTAssertTrue(judge(.refreshCadence(early: 0.25, late: 0.75, tolerance: 0.2)).passed)
+        // PexRTC: a timer every expires/3; a retry of a dropped refresh just before the next tick.
+        entries = []
+        joinedSession()
+        add(.request, at: 0.77) { e in e.path = APIPath.conference("meet", "refresh_token"); e.headers = [.init("token", "t1")]; e.fault = "drop" }
+        request("refresh_token", at: 1.27, token: "t1", issue: "t2")
+        request("refresh_token", at: 1.44, token: "t2", issue: "t3")
+        request("refresh_token", at: 2.11, token: "t3", issue: "t4")
+        runner(["type": "leave"], at: 2.3)
+        let r = judge(.refreshCadence(early: 0.25, late: 0.75, tolerance: 0.2))
+        XCTAssertTrue(r.passed, r.actual)
+    }
+
+    func testRefreshCadenceCatchesLateEarlyStaleAndMissed() {
+        joinedSession()
+        request("refresh_token", at: 1.95, token: "t1", issue: "t2")                 // 1.85 s after: late
+        request("refresh_token", at: 2.05, token: "t2", issue: "t3")                 // 0.1 s after the previous: early
+        request("refresh_token", at: 2.6, token: "t2", issue: "t4")                  // an older token, still valid
+        runner(["type": "leave"], at: 6)                                             // nothing since t4 at 2.6
+        let r = judge(.refreshCadence(early: 0.25, late: 0.75, tolerance: 0.2))
         XCTAssertFalse(r.passed)
-        for part in ["#4 came 1.50 s after the token from #2", "#5 refreshed with the older token from #2",
-                     "#5 used a token that had expired 0.50 s before", "no refresh followed the token from #5",
-                     "2 successful refresh(es), fewer than 3"] {
+        for part in ["#4 came 1.85 s after the token from #2", "#5 came 0.10 s after the previous token's refresh #4",
+                     "#6 refreshed with the older token from #4", "no refresh followed the token from #6"] {
             XCTAssertTrue(r.actual.contains(part), "missing '\(part)' in: \(r.actual)")
         }
-        XCTAssertTrue(r.evidence.contains(5))
+        XCTAssertTrue(judge(.tokenKeptAlive(minimum: 3, maxPerLifetime: 6)).passed, "the node accepted every refresh")
     }
 
-    func testRetriesAreNotTimedButMustStillCarryTheNewestToken() {
+    func testTokenKeptAliveCatchesExpiryStormAndTooFew() {
         joinedSession()
-        request("refresh_token", at: 1.1, token: "t1", status: 503)
-        request("refresh_token", at: 1.35, token: "t1", issue: "t2")
-        runner(["type": "leave"], at: 1.5)
-        XCTAssertTrue(judge(.refreshCadence(fraction: 0.5, tolerance: 0.2, minimum: 1)).passed)
+        for i in 0..<8 { request("refresh_token", at: 0.2 + Double(i) * 0.1, token: "t1", issue: "t1") }
+        add(.action, at: 3) { $0.action = "token_expired" }
+        let r = judge(.tokenKeptAlive(minimum: 10, maxPerLifetime: 6))
+        XCTAssertFalse(r.passed)
+        for part in ["the node expired the client's token at 3.00 s", "refresh storm: 8 refresh requests within 2.00 s",
+                     "8 refresh(es) answered 200, fewer than 10"] {
+            XCTAssertTrue(r.actual.contains(part), "missing '\(part)' in: \(r.actual)")
+        }
     }
 
-    func testReleasedWantsOneTimelyReleaseOfTheNewestTokenBeforeLeft() {
+    func testRefreshFailureHandledByRetryingOrByEndingCleanly() {
+        joinedSession()
+        add(.request, at: 1.1) { e in
+            e.path = APIPath.conference("meet", "refresh_token"); e.headers = [.init("token", "t1")]; e.status = 503; e.fault = "503"
+        }
+        request("refresh_token", at: 1.4, token: "t1", issue: "t2")
+        XCTAssertTrue(judge(.refreshFailureHandled).actual.contains("refreshed again 0.30 s after the failure"))
+        entries.removeLast()
+        client(["type": "failed", "reason": "unreachable"], at: 1.12)
+        request("release_token", at: 1.13, token: "t1")
+        XCTAssertTrue(judge(.refreshFailureHandled, exit: .exited(1)).passed, "ending the session is clean")
+        request("events", at: 1.9, token: "t1", status: 403)
+        XCTAssertFalse(judge(.refreshFailureHandled, exit: .exited(1)).passed, "but not a request afterwards")
+        entries.removeLast(3)
+        add(.action, at: 2.1) { $0.action = "token_expired" }
+        XCTAssertTrue(judge(.refreshFailureHandled).actual.contains("let its token expire"))
+    }
+
+    func testReleasedJudgesByWhatTheNodeAccepted() {
         joinedSession()
         request("refresh_token", at: 1.1, token: "t1", issue: "t2")
         runner(["type": "leave"], at: 1.2)
-        request("release_token", at: 1.25, token: "t2")
+        request("release_token", at: 1.25, token: "t1")                              // the older token, still valid: 200
         client(["type": "left"], at: 1.3)
         XCTAssertTrue(judge(.released(within: 1)).passed)
 
         entries.removeLast(2)
-        request("release_token", at: 2.5, token: "t1")
+        request("release_token", at: 2.5, token: "t1", status: 403)
         client(["type": "left"], at: 2.6)
         let late = judge(.released(within: 1))
         XCTAssertFalse(late.passed)
-        XCTAssertTrue(late.actual.contains("released 1.30 s after leave") && late.actual.contains("other than the newest"), late.actual)
+        XCTAssertTrue(late.actual.contains("released 1.30 s after leave") && late.actual.contains("answered 403 (it carried the token from #2, not the newest from #4)"),
+                      late.actual)
 
         entries.removeLast(2)
         client(["type": "left"], at: 1.22)
         request("release_token", at: 1.25, token: "t2")
         XCTAssertTrue(judge(.released(within: 1)).actual.contains("reported left before the release was answered"))
+        request("release_token", at: 1.26, token: "t2", status: 403)
+        XCTAssertTrue(judge(.released(within: 1)).actual.contains("1 more release_token request(s) after the one answered 200"))
+    }
+
+    func testReconnectPacingAndBackoff() {
+        joinedSession()
+        request("events", at: 0.2, token: "t1")
+        add(.action, at: 1) { $0.action = "drop_stream" }
+        for t in [1.5, 2.5, 4.0, 6.0] { request("events", at: t, token: "t1", status: 503) }
+        XCTAssertTrue(judge(.reconnectPacing(maxPerSecond: 5)).passed)
+        let grow = judge(.reconnectBackoff)
+        XCTAssertTrue(grow.passed, grow.actual)
+        for t in stride(from: 6.1, to: 6.8, by: 0.1) { request("events", at: t, token: "t1", status: 503) }
+        let hot = judge(.reconnectPacing(maxPerSecond: 5))
+        XCTAssertFalse(hot.passed)
+        XCTAssertTrue(hot.actual.contains("hot reconnect loop: 8 event stream requests within one second"), hot.actual)
+        XCTAssertFalse(judge(.reconnectBackoff).passed, "delays that shrink do not back off")
+    }
+
+    func testLevelsMakeTheVerdict() {
+        joinedSession()
+        client(["type": "left"], at: 1)
+        let results = Judge.evaluate([CheckSpec(.left), CheckSpec(.reported("roster", fields: [:], min: 1, max: nil), level: .should)],
+                                     RunRecord(journal: entries, exit: .exited(0)))
+        XCTAssertEqual(Verdict(results), .warn)
+        XCTAssertEqual(results.first { $0.name.hasPrefix("reported(roster") }?.level, .should)
+        XCTAssertEqual(results.last?.level, .info, "the not-simulated observation comes last")
+        let failing = Judge.evaluate([CheckSpec(.reported("roster", fields: [:], min: 1, max: nil))], RunRecord(journal: entries, exit: .exited(0)))
+        XCTAssertEqual(Verdict(failing), .fail)
+    }
+
+    func testRequestsTheNodeDoesNotSimulateAreObserved() {
+        joinedSession()
+        for _ in 0..<2 {
+            add(.request, at: 0.2) { e in
+                e.method = "GET"; e.path = APIPath.conference("meet", "available_layouts"); e.status = 404
+                e.response = #"{"status":"success","result":"Unknown request"}"#
+            }
+        }
+        let all = Judge.evaluate([], RunRecord(journal: entries, exit: .exited(0)))
+        let info = all.last!
+        XCTAssertEqual(info.level, .info)
+        XCTAssertEqual(info.actual, "answered 404 Unknown request: GET available_layouts ×2")
+        XCTAssertEqual(Verdict(all), .fail, "the protocol check fails (no terminal report), the observation does not count")
+        XCTAssertFalse(info.counts)
     }
 
     func testNoRequestAfterHonoursExceptionsAndGrace() {
@@ -135,7 +223,7 @@ final class JudgeTests: XCTestCase {
         XCTAssertFalse(judge(.failed(reason: "invalid_pin"), exit: .exited(0)).passed)
         XCTAssertFalse(judge(.failed(reason: "not_found"), exit: .exited(1)).passed)
         let all = Judge.evaluate([], RunRecord(journal: entries, exit: .exited(0), protocolErrors: ["oops"]))
-        XCTAssertEqual(all.map(\.name), ["client exited by itself", "driver protocol", "timeline"])
+        XCTAssertEqual(all.map(\.name), ["client exited by itself", "driver protocol", "timeline", "requests not simulated"])
         XCTAssertFalse(all[1].passed)
         XCTAssertTrue(all[1].actual.contains("not a JSON object") && all[1].actual.contains("reported failed but exited with status 0"))
         let killed = Judge.evaluate([], RunRecord(journal: entries, exit: .killed))

@@ -61,6 +61,7 @@ final class LoaderTests: XCTestCase {
               - no_request_after: {anchor: disconnected, except: [release_token]}
               - requests: {request: refresh_token, min: 1, max: 3}
               - not_reported: failed
+              - token_kept_alive: {minimum: 2, level: should}
             """)
         XCTAssertEqual(s.name, "g/s")
         XCTAssertEqual(s.group, "g")
@@ -75,9 +76,12 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(JSONValue.parse(events[0].data), [["n": .number(1), "s": "2", "b": true, "z": .null]],
                        "quoted YAML stays text; plain numbers, booleans and null keep their type")
         XCTAssertEqual(s.checks.map(\.kind.name), [
-            "joined(role: HOST)", "refresh_cadence(fraction: 0.5, tolerance: 0.3, minimum: 1)",
+            "joined(role: HOST)", "refresh_cadence(early: 0.25, late: 0.75, tolerance: 0.3)",
             "no_request_after(disconnected, except: release_token)", "requests(refresh_token, 1...3)", "not_reported(failed)",
+            "token_kept_alive(minimum: 2, max_per_lifetime: 6)",
         ])
+        XCTAssertEqual(s.checks.map(\.level), [.must, .should, .must, .must, .must, .should],
+                       "refresh_cadence is a should by default; a scenario may set any check's level")
         XCTAssertEqual(s.checks[0].line, 29)
     }
 
@@ -86,6 +90,8 @@ final class LoaderTests: XCTestCase {
                        "g/s.yaml:6: unknown key 'chekcs' in the scenario (did you mean 'checks'?); allowed: checks, client, conferences, deadline, features, node, summary, timeline")
         XCTAssertEqual(error(base.replacingOccurrences(of: "- left", with: "- lefty")),
                        "g/s.yaml:7: unknown check 'lefty' (did you mean 'left'?); allowed: " + CheckKindNames.all)
+        XCTAssertTrue(error(base.replacingOccurrences(of: "- left", with: "- left: {level: maybe}"))
+            .contains("'level' should be one of must, should, info, not 'maybe'"))
         XCTAssertTrue(error(base + "\ntimeline:\n  - when: {refresh: 1}\n    do:\n      - expire_tokn\n")
             .hasPrefix("g/s.yaml:11: unknown action 'expire_tokn' (did you mean 'expire_token'?)"))
         XCTAssertTrue(error(base + "\ntimeline:\n  - when: {refresh: 1, client: joined}\n    do: [drop_stream]\n")
@@ -120,5 +126,5 @@ final class LoaderTests: XCTestCase {
 
 /// The allowed check names as the loader lists them.
 enum CheckKindNames {
-    static let all = "joined, asked_for_pin, pin_header, asked_for_extension, extension_sent, refresh_cadence, released, no_request_after, reconnected, roster, failed, disconnected, left, message, messages, sent_message, requests, reported, not_reported"
+    static let all = "joined, asked_for_pin, pin_header, asked_for_extension, extension_sent, token_kept_alive, refresh_cadence, refresh_failure_handled, reconnect_pacing, reconnect_backoff, released, no_request_after, reconnected, roster, failed, disconnected, left, message, messages, sent_message, requests, reported, not_reported"
 }

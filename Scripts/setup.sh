@@ -2,6 +2,7 @@
 # Installs what MockMCU needs on a fresh Debian machine (as root, non-interactive):
 # libmicrohttpd and pkg-config; for the tests, dnsmasq (a real DNS server for discovery)
 # and openssl and curl (a self-signed certificate and an HTTPS client for the TLS test),
+# and python3 (the example Python adapter, which the tests run through the suite),
 # skipping anything already present. Safe to run again.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ need=()
 for pkg in libmicrohttpd-dev pkg-config dnsmasq-base openssl curl "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2

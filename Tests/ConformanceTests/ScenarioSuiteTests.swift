@@ -108,6 +108,20 @@ final class ScenarioSuiteTests: XCTestCase {
         }
     }
 
+    /// The shipped Python adapter (Examples/python-adapter), written from docs/ alone: three runs of
+    /// the whole suite, no FAIL and no FLAKY.
+    func testPythonAdapterPassesEveryScenarioThreeTimes() throws {
+        let adapter = Products.pythonAdapter
+        XCTAssertTrue(FileManager.default.fileExists(atPath: adapter), adapter)
+        var runner = ScenarioRunner(command: "python3 '\(adapter)'")
+        runner.grace = 1
+        let results = SuiteRunner(runner: runner, jobs: 8).run(try scenarios(), selection: Selection(), repeat: 3)
+        XCTAssertGreaterThanOrEqual(results.count, 30)
+        for r in results where r.outcome != .passed && r.outcome != .warned {
+            XCTFail("python adapter: " + ConsoleReport.details(r, file: nil, trace: true))
+        }
+    }
+
     /// Clients timed as Pexip's Android SDK, Swift SDK and PexRTC are correct: never a FAIL.
     func testPexipClientImitationsNeverFail() throws {
         let all = try scenarios()

@@ -26,6 +26,12 @@ public enum Products {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scenarios").standardized.path
     }
 
+    /// The shipped Python adapter, `Examples/python-adapter/adapter.py`.
+    public static var pythonAdapter: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Examples/python-adapter/adapter.py").standardized.path
+    }
+
     /// Runs a built program to its end; returns its status and output.
     public static func run(_ program: String, _ args: [String], directory: String? = nil) throws
         -> (status: Int32, out: String, err: String) {

@@ -23,27 +23,29 @@ public final class DNSServer: @unchecked Sendable {
         }
         var lastError = ""
         for _ in 0..<8 {
-            let port = UInt16.random(in: 20000...60000)
+            // Below the kernel's ephemeral range, so no client's passing UDP socket holds the port.
+            let port = UInt16.random(in: 20000...Self.ephemeralFloor - 1)
+            let pidFile = "\(NSTemporaryDirectory())mockmcu-dnsmasq-\(port)-\(UUID().uuidString).pid"
             // Under a shell that stays (not `exec`): dnsmasq closes the descriptors it inherits,
             // and Foundation takes a child that closes them for one that exited, then waits for
             // it on the thread that notices every other child's exit (the client's too).
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             p.arguments = ["-c", "\"$0\" \"$@\"; exit $?", Self.program, "--keep-in-foreground", "--conf-file=/dev/null", "--port=\(port)", "--listen-address=127.0.0.1",
-                           "--bind-interfaces", "--no-resolv", "--no-hosts",
-                           "--pid-file=\(NSTemporaryDirectory())mockmcu-dnsmasq-\(port).pid"] + records
+                           "--bind-interfaces", "--no-resolv", "--no-hosts", "--pid-file=\(pidFile)"] + records
             let err = Pipe()
             p.standardError = err
             p.standardOutput = FileHandle.nullDevice
             try p.run()
             ChildRegistry.add(p.processIdentifier)
-            if Self.waitUntilBound(port: port, while: p) {
+            if Self.waitUntilListening(pidFile: pidFile, while: p) {
                 address = "127.0.0.1:\(port)"
                 process = p
-                pidFile = "\(NSTemporaryDirectory())mockmcu-dnsmasq-\(port).pid"
+                self.pidFile = pidFile
                 return
             }
             Self.stop(p)
+            try? FileManager.default.removeItem(atPath: pidFile)
             lastError = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         }
         throw ConformanceError("dnsmasq did not start: \(lastError)")
@@ -61,14 +63,21 @@ public final class DNSServer: @unchecked Sendable {
         ChildRegistry.remove(p.processIdentifier)
     }
 
-    /// Waits (up to 3 s) until the kernel shows a UDP socket bound to 127.0.0.1:`port`,
-    /// or the process has exited (e.g. the port was taken).
-    static func waitUntilBound(port: UInt16, while p: Process) -> Bool {
-        let wanted = String(format: "0100007F:%04X", port)
+    /// The lowest port the kernel hands out to unbound sockets (32768 unless configured).
+    static let ephemeralFloor: UInt16 = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { UInt16($0) } ?? 32768
+        return max(low, 21000)
+    }()
+
+    /// Waits (up to 3 s) until dnsmasq has written its pid file, which it does only once
+    /// its listening socket is bound (a port already taken makes it exit first), or the
+    /// process has exited.
+    static func waitUntilListening(pidFile: String, while p: Process) -> Bool {
         let deadline = Date().addingTimeInterval(3)
         while p.isRunning && Date() < deadline {
-            if let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8),
-               table.split(separator: "\n").contains(where: { $0.split(separator: " ").dropFirst().first == Substring(wanted) }) {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, kill(pid, 0) == 0 {
                 return true
             }
             usleep(5_000)

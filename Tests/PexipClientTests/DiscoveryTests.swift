@@ -17,39 +17,46 @@ struct SplitMix: RandomNumberGenerator {
 
 /// dnsmasq on a loopback port, serving the records a test gives it.
 final class DNSServer {
-    let process = Process()
     let port: UInt16
+    private let running: Process
+    private let pidFile: String
 
     init(_ records: [String]) throws {
         var lastError = ""
         for _ in 0..<5 {
-            let port = UInt16.random(in: 20000...60000)
+            // Below the kernel's ephemeral range (32768 up), so no passing UDP socket holds the port.
+            let port = UInt16.random(in: 20000...32000)
+            let pidFile = "\(NSTemporaryDirectory())dnsmasq-\(port)-\(UUID().uuidString).pid"
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/sbin/dnsmasq")
             p.arguments = ["--keep-in-foreground", "--conf-file=/dev/null", "--port=\(port)",
                            "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                           "--pid-file=\(NSTemporaryDirectory())dnsmasq-\(port).pid"] + records
+                           "--pid-file=\(pidFile)"] + records
             let err = Pipe()
             p.standardError = err
             p.standardOutput = FileHandle.nullDevice
             try p.run()
-            usleep(100_000)
-            if p.isRunning {
+            // dnsmasq writes its pid file only once its socket is bound; a taken port makes it exit first.
+            let deadline = Date().addingTimeInterval(3)
+            while p.isRunning && Date() < deadline && !FileManager.default.fileExists(atPath: pidFile) { usleep(5_000) }
+            if p.isRunning && FileManager.default.fileExists(atPath: pidFile) {
                 self.port = port
-                process.executableURL = p.executableURL  // keep the running one below
+                self.pidFile = pidFile
                 running = p
                 return
             }
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
             lastError = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         }
         throw NSError(domain: "DNSServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "dnsmasq did not start: \(lastError)"])
     }
 
-    private var running: Process?
     var address: String { "127.0.0.1:\(port)" }
     deinit {
-        running?.terminate()
-        running?.waitUntilExit()
+        running.terminate()
+        running.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: pidFile)
     }
 }
 

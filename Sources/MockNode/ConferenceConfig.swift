@@ -180,11 +180,12 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         if let h = hostPIN, let g = guestPIN, Self.normalisePIN(h) == Self.normalisePIN(g) {
             out.append((.guestPIN, "guest_pin must differ from host_pin"))
         }
-        if expires < 1 { out.append((.expires, "expires must be at least 1 second")) }
-        if keepaliveInterval < 0 { out.append((.keepaliveInterval, "keepalive_interval must be 0 (off) or more")) }
-        if expiryGrace < 0 { out.append((.expiryGrace, "expiry_grace must be 0 or more")) }
-        if !(0...10).contains(disconnectCutDelay) {
-            out.append((.disconnectCutDelay, "disconnect_cut_delay must be 0 to 10 seconds"))
+        let timings: [(CodingKeys, Limit, Double)] = [
+            (.expires, Limits.tokenLifetime, Double(expires)), (.keepaliveInterval, Limits.keepaliveInterval, keepaliveInterval),
+            (.expiryGrace, Limits.expiryGrace, expiryGrace), (.disconnectCutDelay, Limits.disconnectCutDelay, disconnectCutDelay),
+        ]
+        for (key, limit, value) in timings {
+            if let problem = limit.problem(value, key.rawValue) { out.append((key, problem)) }
         }
         if !["standard", "mssip"].contains(extensionType) {
             out.append((.extensionType, "extension_type must be 'standard' or 'mssip'"))

@@ -77,7 +77,7 @@ extension MockNode {
                 throw MockNodeError.badRequest("display_name is required")
             }
             let role = try body["role"].map { try $0.decode(ParticipantRole.self) } ?? .guest
-            let uuid = try addParticipant(to: p[1], displayName: name, role: role, uuid: body["uuid"]?.stringValue)
+            let uuid = try addParticipant(to: p[1], displayName: name, role: role, uuid: try Self.string(body, "uuid"))
             return controlReply(200, ["uuid": .string(uuid)])
         case ("GET", 1, "participants"):
             return controlReply(200, JSONValue.from(participants(in: req.queryValue("alias"))))
@@ -92,8 +92,8 @@ extension MockNode {
                 throw MockNodeError.badRequest("event (the event name) is required")
             }
             let data = body["data"]?.jsonText ?? "null"
-            let target: EventTarget = body["participant"]?.stringValue.map { .participant($0) }
-                ?? body["alias"]?.stringValue.map { .conference($0) } ?? .everyone
+            let target: EventTarget = try Self.string(body, "participant").map { .participant($0) }
+                ?? Self.string(body, "alias").map { .conference($0) } ?? .everyone
             let started = DispatchTime.now().uptimeNanoseconds
             let n = try inject(event: event, data: data, to: target)
             let queued = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
@@ -124,12 +124,12 @@ extension MockNode {
             }
             return controlReply(200, JSONValue.from(try note(label, data: body["data"]?.jsonText)))
         case ("POST", 1, "maintenance"):
-            let on = try controlBody(req)["on"]?.boolValue ?? true
+            let on = try Self.bool(try controlBody(req), "on") ?? true
             setMaintenance(on)
             return controlReply(200, ["maintenance": .bool(on)])
         case ("POST", 2, "clock") where p[1] == "advance":
-            guard let seconds = try controlBody(req)["seconds"]?.numberValue, seconds >= 0 else {
-                throw MockNodeError.badRequest("seconds (0 or more) is required")
+            guard let seconds = try controlBody(req)["seconds"]?.numberValue else {
+                throw MockNodeError.badRequest("seconds (\(Limits.clockAdvance.rangeText)) is required")
             }
             try advanceClock(by: seconds)
             return controlReply(200, ["advanced": .number(seconds)])
@@ -144,7 +144,7 @@ extension MockNode {
     private func participantAction(_ uuid: String, _ action: String, _ req: HTTPRequest) throws -> HTTPResult {
         switch action {
         case "eject":
-            let reason = try controlBody(req)["reason"]?.stringValue ?? WireMessage.disconnectedByRemoteHost
+            let reason = try Self.string(try controlBody(req), "reason") ?? WireMessage.disconnectedByRemoteHost
             try eject(uuid, reason: reason)
         case "expire":
             try expireToken(of: uuid)
@@ -161,12 +161,13 @@ extension MockNode {
         case "message":
             let body = try controlBody(req)
             guard let text = body["text"]?.stringValue else { throw MockNodeError.badRequest("text is required") }
-            try sendMessage(from: uuid, text: text, to: body["to"]?.stringValue)
+            try sendMessage(from: uuid, text: text, to: try Self.string(body, "to"))
         case "update":
             let body = try controlBody(req)
-            try updateParticipant(uuid, displayName: body["display_name"]?.stringValue,
+            try Self.allowOnly(body, ["display_name", "role", "muted", "hand_raised"])
+            try updateParticipant(uuid, displayName: try Self.string(body, "display_name"),
                                   role: try body["role"].map { try $0.decode(ParticipantRole.self) },
-                                  muted: body["muted"]?.boolValue, handRaised: body["hand_raised"]?.boolValue)
+                                  muted: try Self.bool(body, "muted"), handRaised: try Self.bool(body, "hand_raised"))
         default:
             throw MockNodeError.badRequest("unknown participant action '\(action)'; GET /_mock lists them")
         }
@@ -176,7 +177,29 @@ extension MockNode {
     private func controlBody(_ req: HTTPRequest) throws -> JSONValue {
         if req.body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 }) { return .object([:]) }
         guard let v = JSONValue.parse(req.body) else { throw MockNodeError.badRequest("body is not valid JSON") }
+        guard v.objectValue != nil else { throw MockNodeError.badRequest("body must be a JSON object") }
         return v
+    }
+
+    /// A field that must be true or false when given (not "false", not 0).
+    static func bool(_ body: JSONValue, _ key: String) throws -> Bool? {
+        guard let v = body[key], v != .null else { return nil }
+        guard let b = v.boolValue else { throw MockNodeError.badRequest("\(key) must be true or false (got \(v.jsonText))") }
+        return b
+    }
+
+    /// A field that must be text when given.
+    static func string(_ body: JSONValue, _ key: String) throws -> String? {
+        guard let v = body[key], v != .null else { return nil }
+        guard let s = v.stringValue else { throw MockNodeError.badRequest("\(key) must be text (got \(v.jsonText))") }
+        return s
+    }
+
+    /// Refuses a field the request does not take (a typo would otherwise do nothing, with 200).
+    static func allowOnly(_ body: JSONValue, _ keys: Set<String>) throws {
+        if let unknown = body.objectValue?.keys.filter({ !keys.contains($0) }).sorted().first {
+            throw MockNodeError.badRequest("unknown field '\(unknown)'; allowed: \(keys.sorted().joined(separator: ", "))")
+        }
     }
 
     private func controlReply(_ status: Int, _ value: JSONValue) -> HTTPResult {

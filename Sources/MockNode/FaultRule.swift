@@ -64,12 +64,15 @@ public struct FaultRule: Codable, Sendable, Equatable {
     /// Why the rule cannot be used, if it cannot.
     public var problem: String? {
         switch action {
-        case .status: if status == nil || !(100...599).contains(status!) { return "a status fault needs status 100-599" }
-        case .delay: if delay == nil || delay! < 0 { return "a delay fault needs delay in seconds (0 or more)" }
+        case .status:
+            // 1xx are not final answers: a client would wait for the real one.
+            if status == nil || !(200...599).contains(status!) { return "a status fault needs status 200-599" }
+        case .delay:
+            guard let delay else { return "a delay fault needs delay in seconds (\(Limits.delay.rangeText))" }
+            if let problem = Limits.delay.problem(delay, "delay") { return problem }
         case .drop: break
         }
-        if count < 0 { return "count must be 0 (unlimited) or more" }
-        return nil
+        return Limits.count.problem(count, "count (0 = every matching request)")
     }
 
     /// A short description for the journal.

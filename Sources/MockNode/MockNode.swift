@@ -161,7 +161,8 @@ public final class MockNode: Sendable {
     /// Waits until an entry after `after` satisfies `predicate`, or `timeout` seconds pass.
     public func waitForJournal(after seq: Int = 0, timeout: Double = 10,
                                where predicate: (JournalEntry) -> Bool) -> JournalEntry? {
-        let deadline = Date().addingTimeInterval(timeout)
+        // At most a day: a larger (or non-finite) timeout would overflow the condition's wait.
+        let deadline = Date().addingTimeInterval(timeout.isNaN ? 0 : min(max(0, timeout), 86_400))
         var scanned = seq
         journalSignal.enter()
         defer { journalSignal.leave() }

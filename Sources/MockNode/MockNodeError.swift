@@ -7,6 +7,7 @@ public enum MockNodeError: Error, Equatable, CustomStringConvertible {
     case notSimulated(String)
     case notManualClock
     case badRequest(String)
+    case participantExists(String)
 
     public var description: String {
         switch self {
@@ -17,6 +18,7 @@ public enum MockNodeError: Error, Equatable, CustomStringConvertible {
         case .notSimulated(let u): return "participant '\(u)' has a real client; only simulated participants can be driven this way"
         case .notManualClock: return "the node runs on the system clock; start it with a manual clock to advance time"
         case .badRequest(let why): return why
+        case .participantExists(let u): return "a participant with uuid '\(u)' is already on the node; give another uuid or none"
         }
     }
 
@@ -24,7 +26,7 @@ public enum MockNodeError: Error, Equatable, CustomStringConvertible {
     var httpStatus: Int {
         switch self {
         case .unknownConference, .unknownParticipant: return 404
-        case .notManualClock, .notSimulated: return 409
+        case .notManualClock, .notSimulated, .participantExists: return 409
         default: return 400
         }
     }

@@ -94,7 +94,8 @@ final class TimerThread: @unchecked Sendable {
             }
             let delay = top.deadline - now()
             if delay > 0 {
-                _ = condition.wait(until: Date().addingTimeInterval(delay))
+                // At most an hour at a time: a far deadline must not overflow the wait's time value.
+                _ = condition.wait(until: Date().addingTimeInterval(min(delay, 3_600)))
                 continue
             }
             pop()

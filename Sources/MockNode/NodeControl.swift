@@ -129,8 +129,12 @@ extension MockNode {
     @discardableResult
     public func addParticipant(to alias: String, displayName: String, role: ParticipantRole = .guest,
                                uuid: String? = nil) throws -> String {
-        try mutate { s in
+        if let uuid, uuid.isEmpty || uuid.utf8.count > 64 || uuid.contains(where: { $0.isWhitespace || $0 == "/" || !$0.isASCII }) {
+            throw MockNodeError.badRequest("uuid must be 1 to 64 printable ASCII characters without '/' or spaces")
+        }
+        return try mutate { s in
             let conf = try s.conference(alias)
+            if let uuid, s.participants[uuid] != nil { throw MockNodeError.participantExists(uuid) }
             let p = ParticipantState(
                 uuid: uuid ?? TokenGenerator.uuid(), displayName: displayName, role: role.tokenRole,
                 conferenceKey: conf.key, receptionKey: nil, dialledAlias: conf.config.alias, simulated: true,
@@ -191,6 +195,7 @@ extension MockNode {
     /// Returns how many participants it was written to.
     @discardableResult
     public func inject(event: String, data: String = "null", to target: EventTarget) throws -> Int {
+        if let problem = EventName.problem(event) { throw MockNodeError.badRequest(problem) }
         guard JSONValue.parse(data) != nil else { throw MockNodeError.badRequest("event data must be JSON text") }
         return try mutate { s in
             let recipients: [ParticipantState]
@@ -324,6 +329,7 @@ extension MockNode {
     /// Advances a manual clock (firing expiries that fall due).
     public func advanceClock(by seconds: Double) throws {
         guard let manual = configuration.clock as? ManualClock else { throw MockNodeError.notManualClock }
+        if let problem = Limits.clockAdvance.problem(seconds, "seconds") { throw MockNodeError.badRequest(problem) }
         manual.advance(by: seconds)
     }
 }

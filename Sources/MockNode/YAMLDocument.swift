@@ -13,10 +13,28 @@ public struct YAMLFileError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
 
+    /// `file:line: message`, with control characters shown escaped (`\u{1b}`), never raw on a terminal.
     public var description: String {
-        if let line { return "\(file):\(line): \(message)" }
-        return "\(file): \(message)"
+        let text = Self.printable(message)
+        if let line { return "\(Self.printable(file)):\(line): \(text)" }
+        return "\(Self.printable(file)): \(text)"
     }
+
+    /// `text` with C0 and C1 control characters (and DEL) written as `\u{…}`.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    private static func isControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }
 }
 
 /// A parsed YAML file that keeps line numbers, so that every error about
@@ -38,6 +56,45 @@ public struct YAMLDocument {
         }
     }
 
+    /// Yams names a duplicated key but not where it is: find the line that repeats it
+    /// within one mapping (same column, no line of an outer level or new list item between).
+    static func duplicateKeyError(_ keys: [String], in text: String, file: String) -> YAMLFileError {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // (column where the content starts, column of its key if it is `key:` after any `- ` markers)
+        func shape(_ line: String) -> (content: Int, key: String?, keyColumn: Int)? {
+            let chars = Array(line)
+            var i = 0
+            while i < chars.count, chars[i] == " " { i += 1 }
+            guard i < chars.count, chars[i] != "#" else { return nil }
+            let content = i
+            while i + 1 < chars.count, chars[i] == "-", chars[i + 1] == " " {
+                i += 2
+                while i < chars.count, chars[i] == " " { i += 1 }
+            }
+            let rest = String(chars[i...])
+            guard let colon = rest.firstIndex(of: ":") else { return (content, nil, i) }
+            var key = String(rest[..<colon]).trimmingCharacters(in: .whitespaces)
+            if key.count >= 2, let q = key.first, q == "\"" || q == "'", key.last == q { key = String(key.dropFirst().dropLast()) }
+            return (content, key, i)
+        }
+        let shapes = lines.map(shape)
+        for name in keys {
+            for (first, s) in shapes.enumerated() {
+                guard let s, s.key == name else { continue }
+                for later in (first + 1)..<max(first + 1, shapes.count) {
+                    guard let t = shapes[later] else { continue }
+                    if t.key == name && t.keyColumn == s.keyColumn && t.content == t.keyColumn {
+                        return YAMLFileError(file: file, line: later + 1, message: "key '\(name)' appears twice in one mapping (first on line \(first + 1))")
+                    }
+                    // Left the mapping: an outer line, or a new item of the list it is in.
+                    if t.content < s.keyColumn || (t.content < t.keyColumn && t.keyColumn <= s.keyColumn) { break }
+                }
+            }
+        }
+        let names = keys.map { "'\($0)'" }.joined(separator: ", ")
+        return YAMLFileError(file: file, line: nil, message: "a key appears twice in one mapping: \(names)")
+    }
+
     /// Reads and parses a file.
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -51,9 +108,16 @@ public struct YAMLDocument {
 
     static func translate(_ error: YamlError, file: String) -> YAMLFileError {
         switch error {
+        case .reader(let problem, let offset, let value, let yaml):
+            // libyaml's offset counts bytes; the file is not echoed (the line is enough).
+            let line = offset.map { o in yaml.utf8.prefix(max(0, o)).reduce(1) { $1 == 10 ? $0 + 1 : $0 } }
+            let character = value >= 0 ? String(format: " (U+%04X)", value) : ""
+            return YAMLFileError(file: file, line: line, message: "YAML syntax: \(problem)\(character)")
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
              .composer(_, let problem, let mark, _):
             return YAMLFileError(file: file, line: mark.line, message: "YAML syntax: \(problem)")
+        case .duplicatedKeysInMapping(let keys, let context):
+            return duplicateKeyError(keys, in: context.text, file: file)
         default:
             return YAMLFileError(file: file, line: nil, message: "YAML syntax: \(error)")
         }

@@ -19,6 +19,27 @@ public enum EventName {
     public static let callDisconnected = "call_disconnected"
     public static let liveCaptions = "live_captions"
 
+    /// Why `name` cannot be an event's name on the wire, if it cannot: it goes on an
+    /// SSE `event:` line, so a line break would start other fields, and a space
+    /// at its start would be lost.
+    public static func problem(_ name: String) -> String? {
+        let ok = !name.isEmpty && name.utf8.count <= 100 && name.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+        return ok ? nil : "an event name must be 1 to 100 printable ASCII characters, no spaces or line breaks (got \(Self.quoted(name)))"
+    }
+
+    /// `name` in quotes, with control characters escaped (safe to print).
+    static func quoted(_ name: String) -> String {
+        var out = "'"
+        for scalar in name.prefix(100).unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + (name.count > 100 ? "…'" : "'")
+    }
+
     /// The initial burst the node sends on every (re)connect, in order.
     public static let defaultInitialBurst = [conferenceUpdate, participantSyncBegin, participantCreate,
                                              participantSyncEnd, stage, presentationStop]

@@ -94,7 +94,7 @@ public enum ScenarioLoader {
                 features.append(word)
             }
         }
-        let deadline = try value("deadline").map { try r.number($0, what: "'deadline'", minimum: 0.1) } ?? Scenario.defaultDeadline
+        let deadline = try value("deadline").map { try r.number($0, what: "'deadline'", limit: Scenario.deadlineLimit) } ?? Scenario.defaultDeadline
         let node = try value("node").map { try nodeSetup($0, r) } ?? NodeSetup()
         let client = try clientSetup(required("client", "what the client dials and answers"), r, conferences: conferences)
         let timeline = try value("timeline").map { try r.list($0, what: "'timeline'").map { try TimelineParser.step($0, r) } } ?? []

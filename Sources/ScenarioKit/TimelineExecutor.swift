@@ -62,7 +62,7 @@ public final class TimelineExecutor: @unchecked Sendable {
         var client: String?
         while !isStopped {
             let next = due.map(\.at).min() ?? Date().addingTimeInterval(3600)
-            let wait = max(0, next.timeIntervalSinceNow)
+            let wait = min(max(0, next.timeIntervalSinceNow), 3_600)
             if wait > 0, node.waitForJournal(after: scanned, timeout: wait, where: { _ in true }) != nil {
                 for entry in node.journal(after: scanned) {
                     scanned = entry.seq

@@ -20,7 +20,7 @@ enum TimelineParser {
         let actions = try r.list(actionsNode, what: "'do'").map { try action($0, r) }
         guard !actions.isEmpty else { throw r.error("'do' is empty", at: actionsNode) }
         return TimelineStep(try trigger(when, r),
-                            delay: try value("delay").map { try r.number($0, what: "'delay'") } ?? 0,
+                            delay: try value("delay").map { try r.number($0, what: "'delay'", limit: Limits.delay) } ?? 0,
                             optional: try value("optional").map { try r.bool($0, what: "'optional'") } ?? false,
                             line: n.mark?.line ?? 0, actions)
     }
@@ -115,7 +115,9 @@ enum TimelineParser {
     }
 
     private static func emitted(_ p: [String: Node], _ event: Node, _ r: YAMLReader) throws -> EmittedEvent {
-        EmittedEvent(event: try r.string(event, what: "'event'"), data: try p["data"].map { try r.json($0).jsonText } ?? "null")
+        let name = try r.string(event, what: "'event'")
+        if let problem = EventName.problem(name) { throw r.error(problem, at: event) }
+        return EmittedEvent(event: name, data: try p["data"].map { try r.json($0).jsonText } ?? "null")
     }
 
     private static func target(_ n: Node?, _ r: YAMLReader) throws -> EmitTarget {
@@ -140,8 +142,8 @@ enum TimelineParser {
     /// `fail: {request: refresh_token, status: 503, count: 2}` (or `delay: 3`, or `drop: true`).
     private static func fault(_ p: [String: Node], at n: Node, _ r: YAMLReader) throws -> FaultRule {
         guard let request = p["request"] else { throw r.error("'fail' needs 'request' (e.g. refresh_token, events)", at: n) }
-        let status = try p["status"].map { try r.integer($0, what: "'status'", minimum: 100) }
-        let delay = try p["delay"].map { try r.number($0, what: "'delay'") }
+        let status = try p["status"].map { try r.integer($0, what: "'status'", minimum: 200, maximum: 599) }
+        let delay = try p["delay"].map { try r.number($0, what: "'delay'", limit: Limits.delay) }
         let drop = try p["drop"].map { try r.bool($0, what: "'drop'") } ?? false
         let chosen = [status != nil, delay != nil, drop].filter { $0 }.count
         guard chosen == 1 else { throw r.error("'fail' needs exactly one of 'status', 'delay' or 'drop: true'", at: n) }

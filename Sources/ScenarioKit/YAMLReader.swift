@@ -41,17 +41,20 @@ struct YAMLReader {
         return s
     }
 
-    func number(_ node: Node, what: String, minimum: Double = 0) throws -> Double {
-        guard let s = node.scalar?.string, let x = Double(s), x.isFinite else {
+    /// A number within `limit` (by default a time in a scenario: 0 to a day).
+    func number(_ node: Node, what: String, limit: Limit = Limits.scenarioTime) throws -> Double {
+        guard let s = node.scalar?.string, let x = Double(s) else {
             throw error("\(what) should be a number", at: node)
         }
-        guard x >= minimum else { throw error("\(what) should be at least \(Number.text(minimum))", at: node) }
+        if let problem = limit.problem(x, what) { throw error(problem, at: node) }
         return x
     }
 
-    func integer(_ node: Node, what: String, minimum: Int = 0) throws -> Int {
+    /// A whole number from `minimum` to `maximum` (by default the largest count, `Limits.count`).
+    func integer(_ node: Node, what: String, minimum: Int = 0, maximum: Int = Int(Limits.count.range.upperBound)) throws -> Int {
         guard let s = node.scalar?.string, let x = Int(s) else { throw error("\(what) should be a whole number", at: node) }
-        guard x >= minimum else { throw error("\(what) should be at least \(minimum)", at: node) }
+        let limit = Limit(Double(minimum)...Double(max(minimum, maximum)), unit: "")
+        if let problem = limit.problem(x, what) { throw error(problem, at: node) }
         return x
     }
 

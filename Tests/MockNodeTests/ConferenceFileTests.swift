@@ -63,6 +63,40 @@ final class ConferenceFileTests: XCTestCase {
         XCTAssertEqual(error("conferences: []\n"), "c.yaml:1: 'conferences' is empty: define at least one")
     }
 
+    /// Values that once crashed the node (a timer's time overflowed) or burned a core are refused,
+    /// the range in the error, the same from a file and from Swift.
+    func testTimesOutOfRangeAreRefusedWithTheRange() {
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    expires: 10000000000\n"),
+                       "c.yaml:3: conference 'a': expires must be 1 to 86400 seconds (got 10000000000)")
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    expiry_grace: 1e10\n"),
+                       "c.yaml:3: conference 'a': expiry_grace must be 0 to 3600 seconds (got 10000000000)")
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    keepalive_interval: 1e11\n"),
+                       "c.yaml:3: conference 'a': keepalive_interval must be 0 (off) or 0.01 to 3600 seconds (got 100000000000)")
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    keepalive_interval: 1e-9\n"),
+                       "c.yaml:3: conference 'a': keepalive_interval must be 0 (off) or 0.01 to 3600 seconds (got 1e-09)")
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    keepalive_interval: 0\n"), "no error")
+        var c = ConferenceConfig(alias: "a")
+        c.expiryGrace = .infinity
+        XCTAssertThrowsError(try MockNode(conferences: [c])) {
+            XCTAssertEqual("\($0)", "conference 'a': expiry_grace must be 0 to 3600 seconds (got infinity)")
+        }
+    }
+
+    func testADuplicateKeyNamesItsLineAndEchoesNothing() {
+        let text = "conferences:\n  - alias: a\n    expires: 30\n    expires: 60\n"
+        XCTAssertEqual(error(text), "c.yaml:4: key 'expires' appears twice in one mapping (first on line 3)")
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    expires: 30\n  - alias: b\n    expires: 30\n"), "no error")
+    }
+
+    func testControlCharactersAreShownEscaped() {
+        let message = error("conferences:\n  - alias: a\n    \u{1b}]0;pwned\u{07}: 1\n")
+        XCTAssertFalse(message.unicodeScalars.contains { $0.value < 0x20 }, message)
+        XCTAssertEqual(message, "c.yaml:3: YAML syntax: control characters are not allowed (U+001B)")
+        // Allowed by YAML but still not for a terminal: DEL and C1 controls.
+        let c1 = error("conferences:\n  - alias: a\n    b\u{9b}31m: 1\n")
+        XCTAssertFalse(c1.unicodeScalars.contains { $0.value == 0x9B }, c1)
+    }
+
     func testMissingFile() {
         XCTAssertThrowsError(try ConferenceFile.load(path: "/nonexistent/c.yaml")) {
             XCTAssertEqual("\($0)", "/nonexistent/c.yaml: cannot read the file (does it exist?)")

@@ -152,6 +152,45 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(h.node.journal().count, 0)
     }
 
+    /// Nonsense the control API once took with 200 (or turned into something else) gets 400/409
+    /// with a reason, and changes nothing.
+    func testControlAPIRefusesNonsense() throws {
+        let h = try NodeHarness([ConferenceConfig(alias: "meet")])
+        /// "STATUS error-text"
+        func control(_ method: String, _ path: String, _ body: String) throws -> String {
+            let r = try LoopbackClient.request(port: h.port, method: method, target: "/_mock" + path, body: Array(body.utf8))
+            return "\(r.status) " + (JSONValue.parse(r.body)?["error"]?.stringValue ?? "")
+        }
+        let a = try h.join("meet", name: "Alice")
+        let events = try h.listen("meet", token: a.token)
+        XCTAssertEqual(try control("POST", "/events", #"{"event":"stage\ndata: injected","alias":"meet"}"#),
+                       "400 an event name must be 1 to 100 printable ASCII characters, no spaces or line breaks (got 'stage\\u{a}data: injected')")
+        XCTAssertEqual(try control("POST", "/events", #"{"event":"stage","alias":7}"#), "400 alias must be text (got 7)")
+        XCTAssertEqual(try control("POST", "/maintenance", #"{"on":"false"}"#), #"400 on must be true or false (got "false")"#)
+        XCTAssertEqual(try control("POST", "/maintenance", #"{"on":0}"#), "400 on must be true or false (got 0)")
+        XCTAssertEqual(try control("POST", "/participants/\(a.uuid)/update", #"{"muted":"yes"}"#), #"400 muted must be true or false (got "yes")"#)
+        XCTAssertEqual(try control("POST", "/participants/\(a.uuid)/update", #"{"display_name":5}"#), "400 display_name must be text (got 5)")
+        XCTAssertEqual(try control("POST", "/participants/\(a.uuid)/update", #"{"mute":true}"#).hasPrefix("400 "), true)
+        XCTAssertEqual(try control("POST", "/conferences/meet/participants", #"{"display_name":"Twin","uuid":"\#(a.uuid)"}"#),
+                       "409 a participant with uuid '\(a.uuid)' is already on the node; give another uuid or none")
+        XCTAssertEqual(try control("POST", "/faults", #"{"path":"refresh_token","status":101}"#), "400 fault rule: a status fault needs status 200-599")
+        XCTAssertEqual(try control("POST", "/faults", #"{"path":"events","delay":1e300}"#), "400 fault rule: delay must be 0 to 3600 seconds (got 1e+300)")
+        XCTAssertEqual(try control("POST", "/faults", #"{"path":"events","status":503,"count":-1}"#).hasPrefix("400 "), true)
+        XCTAssertEqual(try control("POST", "/faults", "[1]"), "400 body must be a JSON object")
+        XCTAssertEqual(try control("PUT", "/conferences/slow", #"{"keepalive_interval":1e-9}"#).hasPrefix("400 "), true)
+        XCTAssertFalse(h.node.journal().contains { $0.action == "maintenance_on" })
+        XCTAssertEqual(h.node.participants(in: "meet").map(\.displayName), ["Alice"])
+        XCTAssertTrue(h.node.faults().isEmpty)
+        XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 200)
+        XCTAssertEqual(try h.node.inject(event: "marker", to: .participant(a.uuid)), 1)
+        XCTAssertEqual(try events.read(until: "marker").map(\.event), ["marker"], "nothing was injected before it")
+
+        let manual = try NodeHarness([ConferenceConfig(alias: "meet")]) { $0.clock = ManualClock() }
+        let r = try LoopbackClient.request(port: manual.port, method: "POST", target: "/_mock/clock/advance", body: Array(#"{"seconds":1e999}"#.utf8))
+        XCTAssertEqual(r.status, 400, String(decoding: r.body, as: UTF8.self))
+        XCTAssertThrowsError(try manual.node.advanceClock(by: -1))
+    }
+
     func testNotesJoinTheJournalInOrderWithTheirData() throws {
         let h = try NodeHarness([ConferenceConfig(alias: "meet")])
         let first = try h.node.note("client", data: #"{"type":"joined"}"#)

@@ -114,6 +114,48 @@ final class LoaderTests: XCTestCase {
         XCTAssertTrue(error("summary: [x\n").hasPrefix("g/s.yaml:"), "syntax errors carry a line")
     }
 
+    /// Times and counts a scenario may hold; values past them once crashed `mockmcu run` (a timer's
+    /// time overflowed) and left its clients running.
+    func testTimesAndCountsOutOfRangeAreRefusedWithTheRange() {
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: 1}\n    delay: 1e300\n    do: [drop_stream]\n"),
+                       "g/s.yaml:10: 'delay' must be 0 to 3600 seconds (got 1e+300)")
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: 1e12}\n    do: [drop_stream]\n"),
+                       "g/s.yaml:9: 'at' must be 0 to 86400 seconds (got 1000000000000)")
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: nan}\n    do: [drop_stream]\n"),
+                       "g/s.yaml:9: 'at' must be 0 to 86400 seconds (got NaN)")
+        XCTAssertEqual(error("deadline: 0.01\n" + base), "g/s.yaml:1: 'deadline' must be 0.1 to 86400 seconds (got 0.01)")
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - fail: {request: events, delay: 1e9}\n"),
+                       "g/s.yaml:11: 'delay' must be 0 to 3600 seconds (got 1000000000)")
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - fail: {request: events, status: 101}\n"),
+                       "g/s.yaml:11: 'status' must be 200 to 599 (got 101)")
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - fail: {request: events, status: 600}\n"),
+                       "g/s.yaml:11: 'status' must be 200 to 599 (got 600)")
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {refresh: 99999999}\n    do: [drop_stream]\n"),
+                       "g/s.yaml:9: 'refresh' must be 1 to 1000000 (got 99999999)")
+        XCTAssertEqual(error(base.replacingOccurrences(of: "  - alias: meet", with: "  - alias: meet\n    keepalive_interval: 1e-9")),
+                       "g/s.yaml:4: conference 'meet': keepalive_interval must be 0 (off) or 0.01 to 3600 seconds (got 1e-09)")
+    }
+
+    func testAnEventNameThatWouldBreakTheStreamIsRefused() {
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - emit: {event: \"a\\nid: 9\"}\n"),
+                       "g/s.yaml:11: an event name must be 1 to 100 printable ASCII characters, no spaces or line breaks (got 'a\\u{a}id: 9')")
+    }
+
+    func testADuplicateKeyNamesItsLineAndEchoesNothing() {
+        let text = base.replacingOccurrences(of: "  conference: meet", with: "  conference: meet\n  conference: other")
+        XCTAssertEqual(error(text), "g/s.yaml:6: key 'conference' appears twice in one mapping (first on line 5)")
+        XCTAssertEqual(error("summary: S.\nconferences:\n  - alias: a\n  - alias: b\n    name: x\n    alias: c\nclient: {conference: a}\nchecks: [left]\n"),
+                       "g/s.yaml:6: key 'alias' appears twice in one mapping (first on line 4)")
+    }
+
+    func testControlCharactersInAFileAreShownEscaped() {
+        let message = error(base.replacingOccurrences(of: "checks:", with: "chec\u{1b}[31mks:"))
+        XCTAssertEqual(message, "g/s.yaml:6: YAML syntax: control characters are not allowed (U+001B)")
+        let quoted = error(base.replacingOccurrences(of: "- left", with: "- \"lef\\u001b[31mt\": 1"))
+        XCTAssertFalse(quoted.unicodeScalars.contains { $0.value == 0x1B }, quoted)
+        XCTAssertTrue(quoted.hasPrefix("g/s.yaml:7: unknown check 'lef\\u{1b}[31mt'"), quoted)
+    }
+
     func testTheShippedScenariosLoadAndCoverEveryGroup() throws {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scenarios").path
         let (scenarios, problems) = ScenarioLoader.validate(directory: dir)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -108,6 +109,49 @@ static inline uint16_t mmcu_daemon_port(struct MHD_Daemon *d)
 static inline void mmcu_set_connection_timeout(struct MHD_Connection *c, unsigned int seconds)
 {
     (void)MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
+}
+
+/** The connection's socket, or -1. */
+static inline int mmcu_connection_fd(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : (int)info->connect_fd;
+}
+
+/** Shuts both directions of a socket down, so that its connection's next write fails and it closes. */
+static inline void mmcu_cut(int fd)
+{
+    if (fd >= 0) (void)shutdown(fd, SHUT_RDWR);
+}
+
+/**
+ * Marks in gone[i] (1/0) whether the peer of fds[i] has closed or reset its side:
+ * one poll(2) with no wait, for POLLRDHUP, POLLHUP and POLLERR. Returns how many
+ * are gone, or -1 on error.
+ */
+static inline int mmcu_peers_gone(const int *fds, int count, unsigned char *gone)
+{
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000 /* Linux: the peer shut down its writing side */
+#endif
+    enum { batch = 256 };
+    struct pollfd p[batch];
+    int total = 0;
+    for (int start = 0; start < count; start += batch) {
+        int n = count - start < batch ? count - start : batch;
+        for (int i = 0; i < n; i++) {
+            p[i].fd = fds[start + i];
+            p[i].events = POLLRDHUP;
+            p[i].revents = 0;
+        }
+        if (poll(p, (nfds_t)n, 0) < 0) return -1;
+        for (int i = 0; i < n; i++) {
+            int g = (p[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+            gone[start + i] = (unsigned char)g;
+            total += g;
+        }
+    }
+    return total;
 }
 
 /** Writes the peer's "address:port" into buf (empty when unknown). */

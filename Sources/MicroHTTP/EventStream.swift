@@ -33,12 +33,15 @@ public final class EventStream: Sendable {
         case closed
     }
 
-    private enum Closing { case clean, error, overflow }
+    private enum Closing { case clean, error, overflow, peerGone }
 
     private struct State {
         var pending: [UInt8] = []
         var offset = 0
         var connection: ConnectionHandle?
+        /// The connection's socket; valid while not `dead` (libmicrohttpd frees the
+        /// response, which marks the stream dead, before it closes the socket).
+        var socket: Int32 = -1
         var suspended = false
         var closing: Closing?
         var dead = false
@@ -77,7 +80,10 @@ public final class EventStream: Sendable {
             if s.stalled { return .stalled }
             let size = head.count + tail.count
             if s.pending.count - s.offset + size > maxPendingBytes {
+                // A peer that does not read keeps libmicrohttpd waiting to write, so the
+                // reader would never be asked again: cut the socket to end it now.
                 s.closing = .overflow
+                mmcu_cut(s.socket)
                 Self.resumeIfSuspended(&s)
                 return .closed
             }
@@ -120,6 +126,9 @@ public final class EventStream: Sendable {
     /// Whether the stream can still take bytes.
     public var isOpen: Bool { state.withLock { !$0.dead && $0.closing == nil } }
 
+    /// Bytes queued and not yet handed to libmicrohttpd.
+    var pendingBytes: Int { state.withLock { $0.pending.count - $0.offset } }
+
     /// Bytes queued so far, heartbeats included.
     public var bytesQueued: Int { state.withLock { $0.bytesQueued } }
 
@@ -133,6 +142,22 @@ public final class EventStream: Sendable {
         if callNow { handler(.peer) }
     }
 
+    /// The socket to watch for a peer that went away, while the stream is open.
+    var watchedSocket: Int32? {
+        state.withLock { s in s.dead || s.closing != nil || s.socket < 0 ? nil : s.socket }
+    }
+
+    /// The peer closed its side: end the stream now (reason `.peer`), also while it is
+    /// suspended, when libmicrohttpd does not look at the socket.
+    func peerWentAway() {
+        state.withLock { s in
+            guard !s.dead, s.closing == nil else { return }
+            s.closing = .peerGone
+            mmcu_cut(s.socket)
+            Self.resumeIfSuspended(&s)
+        }
+    }
+
     private static func resumeIfSuspended(_ s: inout State) {
         if s.suspended, let c = s.connection {
             s.suspended = false
@@ -143,7 +168,11 @@ public final class EventStream: Sendable {
     // MARK: - libmicrohttpd side (called on its threads)
 
     func attach(_ connection: ConnectionHandle) {
-        state.withLock { $0.connection = connection }
+        let socket = mmcu_connection_fd(connection.raw)
+        state.withLock { s in
+            s.connection = connection
+            s.socket = socket
+        }
     }
 
     /// Copies pending bytes into `buffer`, or suspends the connection when
@@ -151,7 +180,7 @@ public final class EventStream: Sendable {
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
         state.withLock { s in
             let available = s.pending.count - s.offset
-            if available > 0, s.closing != .overflow {
+            if available > 0, s.closing != .overflow, s.closing != .peerGone {
                 let n = min(available, max)
                 s.pending.withUnsafeBufferPointer { src in
                     UnsafeMutableRawPointer(buffer).copyMemory(
@@ -166,7 +195,7 @@ public final class EventStream: Sendable {
             }
             switch s.closing {
             case .clean: return MMCU_CONTENT_END_OF_STREAM
-            case .error, .overflow: return MMCU_CONTENT_END_WITH_ERROR
+            case .error, .overflow, .peerGone: return MMCU_CONTENT_END_WITH_ERROR
             case nil:
                 guard let c = s.connection else { return MMCU_CONTENT_END_WITH_ERROR }
                 s.suspended = true
@@ -182,6 +211,7 @@ public final class EventStream: Sendable {
             guard !s.dead else { return ([], .peer) }
             s.dead = true
             s.connection = nil
+            s.socket = -1
             s.suspended = false
             s.pending = []
             s.offset = 0
@@ -189,7 +219,7 @@ public final class EventStream: Sendable {
             switch s.closing {
             case .clean: reason = .clean
             case .error: reason = .error
-            case .overflow, nil: reason = .peer
+            case .overflow, .peerGone, nil: reason = .peer
             }
             let h = s.closeHandlers
             s.closeHandlers = []

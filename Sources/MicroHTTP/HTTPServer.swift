@@ -47,6 +47,10 @@ public final class HTTPServer: Sendable {
         public var heartbeatInterval: Double = 10
         /// Text of the heartbeat comment.
         public var heartbeatComment: String = "keepalive"
+        /// Seconds between checks for event-stream peers that closed their side. A
+        /// stream with nothing to send is suspended and libmicrohttpd does not watch
+        /// its socket, so without heartbeats a gone peer would otherwise go unnoticed.
+        public var peerCheckInterval: Double = 0.5
         /// Pending listen queue.
         public var listenBacklog: Int = 4096
         /// Serve HTTPS with this certificate and key (PEM) instead of HTTP.
@@ -74,6 +78,7 @@ public final class HTTPServer: Sendable {
     let logger: Logger
     private let state = Mutex(State())
     let heartbeats: HeartbeatScheduler
+    private let peerTimer = Mutex<DispatchSourceTimer?>(nil)
 
     /// A server that hands every complete request to `handler`.
     public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "MicroHTTP"),
@@ -137,6 +142,7 @@ public final class HTTPServer: Sendable {
             s.retained = retained
             s.phase = .running
         }
+        startPeerChecks()
         logger.debug("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
     }
 
@@ -164,6 +170,10 @@ public final class HTTPServer: Sendable {
         let (daemon, retained) = state.withLock { s in (s.daemon, s.retained) }
         if let daemon { MHD_stop_daemon(daemon) }
         heartbeats.cancelAll()
+        peerTimer.withLock { t in
+            t?.cancel()
+            t = nil
+        }
         state.withLock { s in
             s.daemon = nil
             s.retained = nil
@@ -173,6 +183,36 @@ public final class HTTPServer: Sendable {
         }
         retained?.release()
         logger.debug("stopped")
+    }
+
+    private func startPeerChecks() {
+        let interval = configuration.peerCheckInterval
+        guard interval > 0 else { return }
+        peerTimer.withLock { t in
+            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "MicroHTTP.peers"))
+            timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(Int(min(100, interval * 200))))
+            timer.setEventHandler { [weak self] in self?.checkPeers() }
+            timer.resume()
+            t = timer
+        }
+    }
+
+    /// Ends the streams whose peer closed or reset its side (one `poll` over all of them).
+    func checkPeers() {
+        let streams = state.withLock { Array($0.streams.values) }
+        var watched: [EventStream] = []
+        var sockets: [Int32] = []
+        for stream in streams {
+            if let socket = stream.watchedSocket {
+                watched.append(stream)
+                sockets.append(socket)
+            }
+        }
+        guard !sockets.isEmpty else { return }
+        var gone = [UInt8](repeating: 0, count: sockets.count)
+        guard mmcu_peers_gone(sockets, Int32(sockets.count), &gone) > 0 else { return }
+        // A socket closed and reused since it was read belongs to a stream that is dead by now: a no-op.
+        for (i, stream) in watched.enumerated() where gone[i] != 0 { stream.peerWentAway() }
     }
 
     // MARK: - bookkeeping used by the bridge

@@ -48,11 +48,16 @@ public final class LoopbackClient {
     /// Seconds any single read may wait.
     public var timeout: Double
 
-    /// Connects to `host:port` (numeric IPv4).
-    public init(host: String = "127.0.0.1", port: UInt16, timeout: Double = 10) throws {
+    /// Connects to `host:port` (numeric IPv4); `receiveBuffer` sets SO_RCVBUF (e.g. small,
+    /// to play a peer that does not read).
+    public init(host: String = "127.0.0.1", port: UInt16, timeout: Double = 10, receiveBuffer: Int? = nil) throws {
         self.timeout = timeout
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LoopbackClientError.connectFailed(String(cString: strerror(errno))) }
+        if let receiveBuffer {
+            var size = Int32(receiveBuffer)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian

@@ -214,6 +214,66 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(server.openStreamCount, 0)
     }
 
+    /// Without heartbeats a suspended stream's socket is not watched by libmicrohttpd;
+    /// the server's peer checks still notice a client that closed (once kept forever).
+    func testStreamWithoutHeartbeatsIsEndedWhenItsPeerCloses() throws {
+        let (server, box) = try streamServer(heartbeat: 0)
+        var clients: [LoopbackClient] = []
+        for _ in 0..<20 {
+            let client = try LoopbackClient(port: server.port)
+            try client.sendRequest(method: "GET", target: "/events")
+            XCTAssertEqual(try client.readHead().status, 200)
+            clients.append(client)
+        }
+        let streams = box.streams.withLock { $0 }
+        let gone = DispatchGroup()
+        let reasons = Mutex<[EventStream.CloseReason]>([])
+        for stream in streams {
+            gone.enter()
+            stream.onClose { reason in
+                reasons.withLock { $0.append(reason) }
+                gone.leave()
+            }
+        }
+        XCTAssertEqual(server.openStreamCount, 20)
+        for client in clients { client.close() }
+        XCTAssertEqual(gone.wait(timeout: .now() + 5), .success, "every stream ended")
+        XCTAssertEqual(reasons.withLock { $0 }, Array(repeating: .peer, count: 20))
+        XCTAssertEqual(server.openStreamCount, 0)
+    }
+
+    /// A peer that never reads fills its socket; past the pending limit the stream is cut
+    /// (once it was kept, with its memory, for as long as the peer stayed connected).
+    func testStreamWhosePeerNeverReadsIsCutAtItsLimit() throws {
+        let box = StreamBox()
+        let server = try startServer { _ in
+            let s = EventStream(heartbeatInterval: 0, maxPendingBytes: 256 << 10)
+            box.add(s)
+            return .stream(s, headers: HTTPHeaders())
+        }
+        let client = try LoopbackClient(port: server.port, receiveBuffer: 4096)
+        try client.sendRequest(method: "GET", target: "/events")
+        XCTAssertEqual(box.opened.wait(timeout: .now() + 5), .success)
+        let stream = try XCTUnwrap(box.last)
+        let gone = DispatchSemaphore(value: 0)
+        stream.onClose { _ in gone.signal() }
+        let chunk = Array("data: ".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 32 << 10) + [10, 10]
+        // Feed it until the socket is full: the server stops taking bytes (nothing drains for
+        // 300 ms). Only then is libmicrohttpd waiting to write, never asking for more.
+        var full = false
+        for _ in 0..<2_000 where !full {
+            XCTAssertEqual(stream.send(chunk), .queued)
+            let until = Date().addingTimeInterval(0.3)
+            while stream.pendingBytes > 0 && Date() < until { usleep(2_000) }
+            full = stream.pendingBytes > 0
+        }
+        XCTAssertTrue(full, "the peer's socket never filled")
+        while stream.send(chunk) == .queued {}
+        XCTAssertFalse(stream.isOpen)
+        XCTAssertEqual(gone.wait(timeout: .now() + 5), .success, "the connection was cut, not kept")
+        XCTAssertEqual(server.openStreamCount, 0)
+    }
+
     func testStopCutsOpenStreamsAndAnswersDeferred() throws {
         let box = StreamBox()
         let pending = Mutex<DeferredResponse?>(nil)

@@ -33,9 +33,42 @@ struct mmcu_daemon_settings {
     unsigned int connection_memory_limit;
     unsigned int connection_timeout;   /* seconds; 0 = none */
     unsigned int listen_backlog;
+    unsigned int max_query_params;     /* more: the query is not parsed, the request is marked (0 = no limit) */
     const char *tls_key_pem;  /* with tls_cert_pem: serve HTTPS (GnuTLS) */
     const char *tls_cert_pem;
 };
+
+/**
+ * The context a request with too many query parameters starts with (see
+ * mmcu_uri_seen): libmicrohttpd runs out of connection memory storing them and
+ * then never answers, so they are dropped before it parses them.
+ */
+static inline void *mmcu_too_many_params(void) { return (void *)(uintptr_t)1; /* never an object's address */ }
+
+/**
+ * URI callback, before libmicrohttpd parses the query. cls packs the most
+ * parameters (low 16 bits) and a byte budget (the rest): parsing stores each
+ * parameter (about 64 bytes of bookkeeping) in the connection's memory, next
+ * to the request itself; past either bound the query is emptied and the
+ * request marked, to be answered 414.
+ */
+static void *mmcu_uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)c;
+    uintptr_t packed = (uintptr_t)cls;
+    size_t limit = packed & 0xFFFF, budget = packed >> 16;
+    char *query = strchr(uri, '?');
+    if (limit == 0 || query == NULL) return NULL;
+    size_t params = 1, length = strlen(query + 1);
+    for (const char *p = query + 1; *p != '\0'; p++) {
+        if (*p == '&') params++;
+    }
+    if (params > limit || length + 64 * params > budget) {
+        query[1] = '\0'; /* the buffer is libmicrohttpd's own, writable; it then parses an empty query */
+        return mmcu_too_many_params();
+    }
+    return NULL;
+}
 
 /**
  * Starts a daemon through MHD_OPTION_ARRAY. Returns NULL and sets *error
@@ -89,6 +122,11 @@ static inline struct MHD_Daemon *mmcu_start_daemon(
     if (s->connection_memory_limit > 0) MMCU_OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->connection_memory_limit, NULL);
     MMCU_OPT(MHD_OPTION_CONNECTION_TIMEOUT, s->connection_timeout, NULL);
     if (s->listen_backlog > 0) MMCU_OPT(MHD_OPTION_LISTEN_BACKLOG_SIZE, s->listen_backlog, NULL);
+    if (s->max_query_params > 0) {
+        uintptr_t memory = s->connection_memory_limit > 0 ? s->connection_memory_limit : 32768;
+        uintptr_t packed = ((memory / 2) << 16) | (s->max_query_params & 0xFFFF);
+        MMCU_OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)mmcu_uri_seen, (void *)packed);
+    }
     MMCU_OPT(MHD_OPTION_END, 0, NULL);
 #undef MMCU_OPT
     errno = 0;

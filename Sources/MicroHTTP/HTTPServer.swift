@@ -41,6 +41,9 @@ public final class HTTPServer: Sendable {
         public var connectionMemoryLimit: Int = 6144
         /// Seconds an idle keep-alive connection lives; event streams never time out.
         public var idleTimeout: Int = 60
+        /// Most query parameters a request may carry; more get 414 (0 = no limit:
+        /// libmicrohttpd then leaves some requests with many unanswered).
+        public var maxQueryParameters: Int = 64
         /// Largest request body accepted; larger ones get 413.
         public var maxBodySize: Int = 64 * 1024
         /// Default seconds between heartbeat comments on event streams (0 = none).
@@ -123,6 +126,7 @@ public final class HTTPServer: Sendable {
                             connection_memory_limit: UInt32(configuration.connectionMemoryLimit),
                             connection_timeout: UInt32(max(0, configuration.idleTimeout)),
                             listen_backlog: UInt32(configuration.listenBacklog),
+                            max_query_params: UInt32(max(0, configuration.maxQueryParameters)),
                             tls_key_pem: tls ? keyPtr : nil, tls_cert_pem: tls ? certPtr : nil)
                         return mmcu_start_daemon(&settings, mhdAccessHandler, retained.toOpaque(),
                                                  mhdRequestCompleted, retained.toOpaque(), &error)

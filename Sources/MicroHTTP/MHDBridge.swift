@@ -128,6 +128,15 @@ func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoint
     guard let cls, let connection, let conCls, let uploadSize else { return .NO }
     let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
 
+    if conCls.pointee == mmcu_too_many_params() {
+        let context = RequestContext()
+        conCls.pointee = Unmanaged.passRetained(context).toOpaque()
+        context.answered = true
+        return queue(HTTPResponse(status: 414, contentType: "text/plain",
+                                  text: "query too large: more than \(server.configuration.maxQueryParameters) parameters, "
+                                      + "or more than the connection memory (\(server.configuration.connectionMemoryLimit) bytes) holds\n"),
+                     on: connection)
+    }
     guard let raw = conCls.pointee else {
         let context = RequestContext()
         conCls.pointee = Unmanaged.passRetained(context).toOpaque()
@@ -191,6 +200,7 @@ func mhdRequestCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePo
                          _ conCls: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
                          _ reason: MHD_RequestTerminationCode) {
     guard let conCls, let raw = conCls.pointee else { return }
-    Unmanaged<RequestContext>.fromOpaque(raw).release()
     conCls.pointee = nil
+    guard raw != mmcu_too_many_params() else { return }  // ended before the handler saw it
+    Unmanaged<RequestContext>.fromOpaque(raw).release()
 }

@@ -25,7 +25,7 @@ extension MockNode {
         "GET /_mock/faults": "armed fault rules",
         "POST /_mock/faults": "add {path, method?, action: status|delay|drop, status?, body?, delay?, count?}",
         "DELETE /_mock/faults": "clear fault rules",
-        "GET /_mock/journal?after=N": "journal entries after seq N {entries, head, dropped}",
+        "GET /_mock/journal?after=N&limit=M": "journal entries after seq N, a page at a time (1000, or M up to 10000; 4 MiB) {entries, head, dropped, next, more}",
         "POST /_mock/journal/note": "add a note {label, data? (JSON)} to the journal → the entry",
         "POST /_mock/maintenance": "{on: true|false}: GET status answers 503 while on",
         "POST /_mock/clock/advance": "{seconds}: advance a manual clock",
@@ -113,10 +113,14 @@ extension MockNode {
             clearFaults()
             return controlReply(200, ["cleared": .bool(true)])
         case ("GET", 1, "journal"):
-            let after = Int(req.queryValue("after") ?? req.queryValue("since") ?? "0") ?? 0
-            let entries = journal(after: after)
+            let after = try Self.queryInt(req, "after", default: Int(req.queryValue("since") ?? "0") ?? 0, 0...Int.max)
+            let limit = try Self.queryInt(req, "limit", default: Self.journalPage, 1...Self.journalPage * 10)
+            let entries = journal(after: after, limit: limit, byteLimit: Self.journalPageBytes)
+            let next = entries.last?.seq ?? after  // the `after` of the next page
+            let more = !journal(after: next, limit: 1).isEmpty
             return controlReply(200, ["entries": JSONValue.from(entries), "head": .number(Double(journalHead)),
-                                      "dropped": .number(Double(journalDropped))])
+                                      "dropped": .number(Double(journalDropped)), "next": .number(Double(next)),
+                                      "more": .bool(more)])
         case ("POST", 2, "journal") where p[1] == "note":
             let body = try controlBody(req)
             guard let label = body["label"]?.stringValue, !label.isEmpty else {
@@ -179,6 +183,21 @@ extension MockNode {
         guard let v = JSONValue.parse(req.body) else { throw MockNodeError.badRequest("body is not valid JSON") }
         guard v.objectValue != nil else { throw MockNodeError.badRequest("body must be a JSON object") }
         return v
+    }
+
+    /// Entries in one page of `GET /_mock/journal` unless `limit` says otherwise (at most ten times this).
+    static let journalPage = 1_000
+    /// A page also stops once its entries pass this many bytes (after the first entry).
+    static let journalPageBytes = 4 << 20
+
+    /// A whole-number query argument within `range`.
+    static func queryInt(_ req: HTTPRequest, _ name: String, default value: Int, _ range: ClosedRange<Int>) throws -> Int {
+        guard let text = req.queryValue(name) else { return value }
+        guard let n = Int(text), range.contains(n) else {
+            let upper = range.upperBound == Int.max ? "" : " to \(range.upperBound)"
+            throw MockNodeError.badRequest("\(name) must be a whole number from \(range.lowerBound)\(upper) (got '\(text)')")
+        }
+        return n
     }
 
     /// A field that must be true or false when given (not "false", not 0).

@@ -84,9 +84,38 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var reason: String?
     public var action: String?
     public var detail: String?
+    /// Fields kept only in part because they were longer than `JournalEntry.fieldLimit`
+    /// bytes, each with its full length in bytes (e.g. `{"body": 61440}`).
+    public var cut: [String: Int]?
     /// A request whose answer is still being written; readers are not shown
     /// it, nor anything after it, until it is complete.
     var pending = false
+    /// Bytes this entry costs the journal, roughly (its text plus bookkeeping).
+    var footprint = 0
+
+    /// Longest request body, answer or event data kept whole, in bytes; longer ones are
+    /// cut to this and named in `cut`. (The client's own reports, notes, are kept whole.)
+    public static let fieldLimit = 16 * 1024
+
+    /// Cuts overlong fields (at a character boundary) and works out the footprint.
+    mutating func bound() {
+        if kind != .note {
+            for (name, path) in [("body", \JournalEntry.body), ("response", \.response), ("data", \.data)] {
+                guard let text = self[keyPath: path], text.utf8.count > Self.fieldLimit else { continue }
+                var end = Self.fieldLimit
+                let bytes = Array(text.utf8)
+                while end > 0 && bytes[end] & 0xC0 == 0x80 { end -= 1 }  // not inside a character
+                self[keyPath: path] = String(decoding: bytes[..<end], as: UTF8.self)
+                cut = (cut ?? [:]).merging([name: bytes.count]) { _, new in new }
+            }
+        }
+        var n = 160
+        for text in [method, path, body, response, remote, fault, alias, participant, event, id, data, reason, action, detail] {
+            n += text?.utf8.count ?? 0
+        }
+        for f in (query ?? []) + (headers ?? []) { n += f.name.utf8.count + f.value.utf8.count + 32 }
+        footprint = n
+    }
 
     public init(seq: Int = 0, kind: Kind, t: Double = 0, wall: Double = 0) {
         self.seq = seq
@@ -117,7 +146,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case seq, kind, t, wall, method, path, query, headers, body, status, response, remote, fault, received
-        case alias, participant, stream, event, id, data, delivered, reason, action, detail
+        case alias, participant, stream, event, id, data, delivered, reason, action, detail, cut
     }
 }
 
@@ -131,21 +160,39 @@ struct Journal {
     private(set) var nextSeq = 1
     /// Entries kept at most (0 = all); the oldest go first.
     var limit: Int
+    /// Bytes kept at most, roughly (0 = no bound); the oldest entries go first.
+    var byteLimit: Int
     private(set) var dropped = 0
+    /// The kept entries' footprints, summed.
+    private(set) var bytes = 0
 
-    init(limit: Int = 0) { self.limit = limit }
+    init(limit: Int = 0, byteLimit: Int = 0) {
+        self.limit = limit
+        self.byteLimit = byteLimit
+    }
 
     var entries: ArraySlice<JournalEntry> { storage[head...] }
 
     mutating func append(_ entry: JournalEntry) {
         var e = entry
         e.seq = nextSeq
+        e.bound()
         nextSeq += 1
+        bytes += e.footprint
         storage.append(e)
-        guard limit > 0, storage.count - head > limit else { return }
-        head += 1
-        dropped += 1
-        if head >= limit {  // compact rarely: amortised O(1) per entry
+        trim()
+    }
+
+    /// Drops the oldest entries past either limit (never the newest one).
+    private mutating func trim() {
+        while storage.count - head > 1
+                && ((limit > 0 && storage.count - head > limit) || (byteLimit > 0 && bytes > byteLimit)) {
+            bytes -= storage[head].footprint
+            storage[head] = JournalEntry(kind: .action)  // free its text now
+            head += 1
+            dropped += 1
+        }
+        if head > 0 && head >= storage.count / 2 {  // compact rarely: amortised O(1) per entry
             storage.removeFirst(head)
             head = 0
         }
@@ -155,15 +202,27 @@ struct Journal {
     mutating func update(seq: Int, _ change: (inout JournalEntry) -> Void) {
         guard let first = entries.first?.seq else { return }
         let i = head + seq - first
-        if i >= head && i < storage.count { change(&storage[i]) }
+        guard i >= head && i < storage.count else { return }
+        bytes -= storage[i].footprint
+        change(&storage[i])
+        storage[i].bound()
+        bytes += storage[i].footprint
+        trim()
     }
 
-    /// Complete entries with seq greater than `seq`, up to the first one still pending.
-    func after(_ seq: Int) -> [JournalEntry] {
+    /// Complete entries with seq greater than `seq`, up to the first one still pending;
+    /// at most `limit` entries and, past the first, `byteLimit` bytes of footprint.
+    func after(_ seq: Int, limit: Int = .max, byteLimit: Int = .max) -> [JournalEntry] {
         guard let first = entries.first?.seq else { return [] }
         let start = head + max(0, seq - first + 1)
         guard start < storage.count else { return [] }
-        let end = storage[start...].firstIndex { $0.pending } ?? storage.count
+        var end = start
+        var size = 0
+        while end < storage.count && !storage[end].pending && end - start < limit {
+            size += storage[end].footprint
+            if end > start && size > byteLimit { break }
+            end += 1
+        }
         return Array(storage[start..<end])
     }
 
@@ -171,6 +230,7 @@ struct Journal {
         storage = []
         head = 0
         dropped = 0
+        bytes = 0
     }
 }
 
@@ -182,7 +242,7 @@ final class JournalStore: @unchecked Sendable {
     private let lock = NSLock()
     private var journal: Journal
 
-    init(limit: Int) { journal = Journal(limit: limit) }
+    init(limit: Int, byteLimit: Int = 0) { journal = Journal(limit: limit, byteLimit: byteLimit) }
 
     /// Appends and returns the entry's seq.
     func append(_ entry: JournalEntry) -> Int {
@@ -196,7 +256,10 @@ final class JournalStore: @unchecked Sendable {
         lock.withLock { journal.update(seq: seq, change) }
     }
 
-    func after(_ seq: Int) -> [JournalEntry] { lock.withLock { journal.after(seq) } }
+    func after(_ seq: Int, limit: Int = .max, byteLimit: Int = .max) -> [JournalEntry] {
+        lock.withLock { journal.after(seq, limit: limit, byteLimit: byteLimit) }
+    }
+    var bytes: Int { lock.withLock { journal.bytes } }
     var head: Int { lock.withLock { journal.nextSeq - 1 } }
     var dropped: Int { lock.withLock { journal.dropped } }
     func reset() { lock.withLock { journal.reset() } }

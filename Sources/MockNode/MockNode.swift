@@ -25,6 +25,10 @@ public final class MockNode: Sendable {
         public var clock: NodeClock = SystemClock()
         /// Journal entries kept at most (0 = every one).
         public var journalLimit = 0
+        /// Bytes the journal keeps at most, roughly (0 = no bound); past it the oldest
+        /// entries go. Each entry's body, answer and event data is cut at
+        /// `JournalEntry.fieldLimit` bytes (and marked in its `cut`) whatever this is.
+        public var journalByteLimit = 256 << 20
         /// Answer CORS preflights and add CORS headers for browser clients.
         public var cors = true
         /// Act as if a reverse proxy with HTTP Basic authentication stood in
@@ -62,7 +66,8 @@ public final class MockNode: Sendable {
             streamClosed: { uuid, stream, reason in
                 closeQueue.async { link.node?.mutate { $0.streamClosed(participant: uuid, stream: stream, reason: reason) } }
             })
-        var initial = NodeState(clock: configuration.clock, journalLimit: configuration.journalLimit, hooks: hooks)
+        var initial = NodeState(clock: configuration.clock, journalLimit: configuration.journalLimit,
+                                journalByteLimit: configuration.journalByteLimit, hooks: hooks)
         journal = initial.journal
         MockNode.install(configuration.conferences, into: &initial)
         state = StateLock(initial)
@@ -150,13 +155,17 @@ public final class MockNode: Sendable {
 
     // MARK: - journal
 
-    /// Journal entries with seq > `after`, oldest first.
-    public func journal(after seq: Int = 0) -> [JournalEntry] {
-        journal.after(seq)
+    /// Journal entries with seq > `after`, oldest first: at most `limit` of them and,
+    /// past the first, about `byteLimit` bytes (for reading a large journal in pages).
+    public func journal(after seq: Int = 0, limit: Int = .max, byteLimit: Int = .max) -> [JournalEntry] {
+        journal.after(seq, limit: limit, byteLimit: byteLimit)
     }
 
-    /// Entries the journal dropped because of `journalLimit`.
+    /// Entries the journal dropped because of `journalLimit` or `journalByteLimit`.
     public var journalDropped: Int { journal.dropped }
+
+    /// Bytes the kept entries cost, roughly.
+    public var journalBytes: Int { journal.bytes }
 
     /// Waits until an entry after `after` satisfies `predicate`, or `timeout` seconds pass.
     public func waitForJournal(after seq: Int = 0, timeout: Double = 10,

@@ -32,12 +32,12 @@ struct NodeState {
     /// queue is also in expiry order and old tokens are forgotten in O(1).
     var expiryQueues: [Int: TokenQueue] = [:]
 
-    init(clock: NodeClock, journalLimit: Int, hooks: NodeHooks) {
+    init(clock: NodeClock, journalLimit: Int, journalByteLimit: Int = 0, hooks: NodeHooks) {
         self.clock = clock
         self.clockStart = clock.now()
         self.wallStart = NodeState.wallNow()
         self.hooks = hooks
-        self.journal = JournalStore(limit: journalLimit)
+        self.journal = JournalStore(limit: journalLimit, byteLimit: journalByteLimit)
     }
 
     static func wallNow() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

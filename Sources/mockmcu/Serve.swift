@@ -43,6 +43,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Journal entries kept (0 = all); GET /_mock/journal reads them.")
     var journalLimit = 100_000
 
+    @Option(help: "Megabytes the journal keeps at most (0 = no bound); the oldest entries go first. Bodies over 16 KiB are cut and marked.")
+    var journalMegabytes = 256
+
     @Option(help: ArgumentHelp("Bytes libmicrohttpd may use per connection (headers and buffers).",
                                discussion: "6144 holds request headers up to about 2.5 KB; larger headers get 431 Request Header Fields Too Large (raise this if a browser sends big cookies). Lower saves memory with many event streams."))
     var connectionMemory = 6144
@@ -67,6 +70,8 @@ struct Serve: ParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard connectionMemory >= 2048 else { throw ValidationError("--connection-memory must be at least 2048") }
+        guard (0...1_048_576).contains(journalMegabytes) else { throw ValidationError("--journal-megabytes must be 0 (no bound) to 1048576") }
+        guard journalLimit >= 0 else { throw ValidationError("--journal-limit must be 0 (all) or more") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical")
         }
@@ -103,6 +108,7 @@ struct Serve: ParsableCommand {
                                          password: String(basicAuth[basicAuth.index(after: colon)...]))
         }
         config.journalLimit = journalLimit
+        config.journalByteLimit = journalMegabytes << 20
         config.logger = Logger(label: "mockmcu")
         if manualClock { config.clock = ManualClock() }
         let node = try MockNode(config)

@@ -274,4 +274,65 @@ final class JournalLimitTests: XCTestCase {
         XCTAssertEqual(h.node.journal(after: 2).map(\.seq), [8, 9, 10, 11, 12])
         XCTAssertTrue(j.allSatisfy { $0.status == 403 }, "entries updated after append keep their answers")
     }
+
+    /// A large body is cut and marked; once the journal kept every byte of every body.
+    func testLargeBodiesAreCutAndMarked() throws {
+        let h = try NodeHarness([ConferenceConfig(alias: "meet")])
+        let a = try h.join("meet", name: "A")
+        let text = "a" + String(repeating: "é", count: 30_000)  // 60,001 bytes; 16384 falls inside an é
+        let body = #"{"type":"text/plain","payload":"\#(text)"}"#
+        XCTAssertEqual(try h.call("POST", "meet", "message", token: a.token, body: body).status, 200)
+        let entry = try XCTUnwrap(h.node.journal().last { $0.request == "message" })
+        XCTAssertEqual(entry.cut, ["body": body.utf8.count])
+        XCTAssertEqual(entry.body?.utf8.count ?? 0, JournalEntry.fieldLimit - 1, "cut at a character boundary")
+        XCTAssertTrue(body.hasPrefix(try XCTUnwrap(entry.body)))
+        let json = try XCTUnwrap(JSONValue.parse(JSONValue.from(entry).jsonText))
+        XCTAssertEqual(json["cut"]?["body"], .number(Double(body.utf8.count)))
+    }
+
+    /// The journal is bounded in bytes as well as entries (once only entries: 100,000 large
+    /// requests could keep gigabytes).
+    func testByteLimitKeepsTheNewestEntries() throws {
+        let h = try NodeHarness([ConferenceConfig(alias: "meet")]) { $0.journalByteLimit = 256 << 10 }
+        let a = try h.join("meet", name: "A")
+        let body = #"{"type":"text/plain","payload":"\#(String(repeating: "x", count: 60_000))"}"#
+        for _ in 0..<100 { XCTAssertEqual(try h.call("POST", "meet", "message", token: a.token, body: body).status, 200) }
+        let j = h.node.journal()
+        XCTAssertLessThanOrEqual(h.node.journalBytes, 256 << 10)
+        XCTAssertGreaterThan(h.node.journalDropped, 0)
+        XCTAssertEqual(j.map(\.seq), Array(j[0].seq...j[j.count - 1].seq), "the newest, without gaps")
+        XCTAssertEqual(j.last?.request, "message")
+        XCTAssertEqual(h.node.journalDropped + j.count, j[j.count - 1].seq)
+    }
+
+    /// `GET /_mock/journal` answers a page at a time (once everything at once: 88 MB).
+    func testJournalEndpointIsPaged() throws {
+        let h = try NodeHarness([ConferenceConfig(alias: "meet")])
+        for i in 0..<2_500 { try h.node.note("n", data: "\(i)") }
+        func page(_ query: String) throws -> (status: Int, json: JSONValue?) {
+            let r = try LoopbackClient.request(port: h.port, target: "/_mock/journal" + query)
+            return (r.status, JSONValue.parse(r.body))
+        }
+        var seen: [Int] = []
+        var after = 0
+        var pages = 0
+        while true {
+            let (status, json) = try page("?after=\(after)")
+            XCTAssertEqual(status, 200)
+            let entries = try XCTUnwrap(json?["entries"]?.arrayValue)
+            XCTAssertLessThanOrEqual(entries.count, 1_000)
+            seen += entries.compactMap { $0["seq"]?.numberValue.map(Int.init) }
+            after = Int(try XCTUnwrap(json?["next"]?.numberValue))
+            pages += 1
+            if json?["more"] != .bool(true) { break }
+            XCTAssertLessThan(pages, 10)
+        }
+        XCTAssertEqual(seen, Array(1...2_500))
+        XCTAssertEqual(pages, 3)
+        XCTAssertEqual(try page("?after=10&limit=5").json?["entries"]?.arrayValue?.count, 5)
+        XCTAssertEqual(try page("?limit=0").status, 400)
+        XCTAssertEqual(try page("?after=soon").status, 400)
+        XCTAssertEqual(try page("?after=2500").json?["entries"]?.arrayValue?.count, 0)
+        XCTAssertEqual(try page("?after=2500").json?["more"], .bool(false))
+    }
 }

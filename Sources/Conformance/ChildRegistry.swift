@@ -8,18 +8,39 @@ import Glibc
 public enum ChildRegistry {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var groups: Set<Int32> = []
+    nonisolated(unsafe) private static var markers: Set<String> = []
 
     static func add(_ group: Int32) { lock.withLock { _ = groups.insert(group) } }
     static func remove(_ group: Int32) { lock.withLock { _ = groups.remove(group) } }
+    static func add(marker: String) { lock.withLock { _ = markers.insert(marker) } }
+    static func remove(marker: String) { lock.withLock { _ = markers.remove(marker) } }
+
+    /// SIGKILLs every process (of this user) whose environment carries the client
+    /// marker `marker`: the descendants of one client, also those that called
+    /// `setsid()` or left its process group. Returns how many there were.
+    @discardableResult
+    public static func killDescendants(marker: String) -> Int {
+        let wanted = Array("\(ClientProcess.markerVariable)=\(marker)".utf8)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        var killed = 0
+        for pid in entries where pid.allSatisfy(\.isNumber) {
+            guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ"), !environ.isEmpty else { continue }
+            let found = environ.split(separator: 0, omittingEmptySubsequences: true).contains { $0.elementsEqual(wanted) }
+            if found, let n = Int32(pid), kill(n, SIGKILL) == 0 { killed += 1 }
+        }
+        return killed
+    }
 
     /// SIGKILLs every registered group; returns how many there were.
     @discardableResult
     public static func killAll() -> Int {
-        lock.withLock {
+        let (count, marks): (Int, Set<String>) = lock.withLock {
             for g in groups { kill(-g, SIGKILL) }
-            defer { groups = [] }
-            return groups.count
+            defer { groups = []; markers = [] }
+            return (groups.count, markers)
         }
+        for m in marks { killDescendants(marker: m) }
+        return count
     }
 }
 

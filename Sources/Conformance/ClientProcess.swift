@@ -46,14 +46,33 @@ public final class ClientProcess: @unchecked Sendable {
     private var inputClosed = false
     private let writeLock = NSLock()
 
-    /// The process group (= the client's pid: it leads its group).
+    /// Where the wrapper shell writes the client's exit status.
+    private let statusFile: String
+    /// In the environment of the client and of everything it starts: how its
+    /// descendants are found, even those that left its process group or session.
+    public let marker: String
+
+    /// The process group (= the wrapper shell's pid: it leads its group).
     public var groupID: Int32 { process.processIdentifier }
 
-    /// Starts `command` with `/bin/sh -c` in a process group of its own.
+    /// The environment variable that marks a client's descendants.
+    public static let markerVariable = "MOCKMCU_CLIENT_ID"
+
+    /// Starts `command` with `/bin/sh -c` in a process group of its own, under a
+    /// wrapper shell that writes the command's exit status to a file: Foundation
+    /// learns of an exit only when every copy of a descriptor it hands down has
+    /// closed, which a grandchild keeping them open delays for ever.
     public init(command: String, environment: [String: String]? = nil, directory: URL? = nil) throws {
+        marker = UUID().uuidString
+        statusFile = NSTemporaryDirectory() + "mockmcu-client-\(marker).status"
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        if let environment { process.environment = environment }
+        // The wrapper survives SIGTERM (a handler, which exec resets; not an ignored
+        // signal, which the client would inherit) to record the status of the command.
+        process.arguments = ["-c", #"trap : TERM; (trap - TERM; exec /bin/sh -c "$1"); s=$?; echo $s > "$2.tmp" && mv "$2.tmp" "$2"; exit $s"#,
+                             "mockmcu-client", command, statusFile]
+        var env = environment ?? ProcessInfo.processInfo.environment
+        env[Self.markerVariable] = marker
+        process.environment = env
         if let directory { process.currentDirectoryURL = directory }
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
@@ -66,6 +85,7 @@ public final class ClientProcess: @unchecked Sendable {
                 "the client did not get a process group of its own (pgid \(group)); cannot guarantee cleanup"])
         }
         ChildRegistry.add(process.processIdentifier)
+        ChildRegistry.add(marker: marker)
         let out = stdoutPipe.fileHandleForReading, err = stderrPipe.fileHandleForReading
         Thread { [self] in readLines(out) }.start()
         Thread { [self] in
@@ -167,19 +187,22 @@ public final class ClientProcess: @unchecked Sendable {
     /// Whether the client is still running.
     public var isRunning: Bool { exitStatus == nil }
 
-    /// The exit status once the client has exited (a signal number if a signal ended it).
-    /// Foundation learns of a child's exit when the child's copy of a socket it
-    /// hands down closes; a program that closes inherited descriptors (dnsmasq
-    /// does) stalls that for every child of the runner. So an exited client is
-    /// also recognised as a zombie in /proc, with the status the kernel keeps there.
+    /// The exit status once the client has exited (128 + the signal's number if a signal
+    /// ended it), from the wrapper's file; else the wrapper's own status (it was killed).
     var exitStatus: Int32? {
+        if let text = try? String(contentsOfFile: statusFile, encoding: .utf8),
+           let status = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            return status
+        }
         if !process.isRunning { return process.terminationStatus }
+        // Foundation may have reaped the wrapper without saying so yet (see init): a pid
+        // that is gone, or a zombie, has ended without writing a status (SIGKILL).
         guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+              let close = text.lastIndex(of: ")") else { return 128 + SIGKILL }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // fields[0] is the state (field 3 of proc(5)); fields[49] is exit_code (field 52).
         guard fields.first == "Z", fields.count > 49, let code = Int32(fields[49]) else { return nil }
-        return code & 0x7f == 0 ? (code >> 8) & 0xff : code & 0x7f
+        return code & 0x7f == 0 ? (code >> 8) & 0xff : 128 + code & 0x7f
     }
 
     /// Waits up to `grace` seconds for the client to exit, then sends SIGTERM
@@ -202,9 +225,13 @@ public final class ClientProcess: @unchecked Sendable {
                 outcome = .killed
             }
         }
-        // Leftovers of the group (a background child the client started).
+        // Leftovers of the group (a background child the client started), and any
+        // descendant that left the group or the session (found by its environment).
         kill(-groupID, SIGKILL)
+        ChildRegistry.killDescendants(marker: marker)
         ChildRegistry.remove(groupID)
+        ChildRegistry.remove(marker: marker)
+        try? FileManager.default.removeItem(atPath: statusFile)
         closeInput()
         // With the whole group gone, stderr reaches its end: read all of it.
         let deadline = Date().addingTimeInterval(2)

@@ -70,8 +70,20 @@ public final class DriverSession: @unchecked Sendable {
                 transcript.hitDeadline = true
                 break
             }
-            switch client.next(timeout: min(remaining, 0.5)) {
+            switch client.next(timeout: min(remaining, 0.1)) {
             case nil:
+                // Exited, though something it started may hold stdout open: take what it
+                // wrote (already in the pipe) and stop waiting for the end of stdout.
+                if !client.isRunning {
+                    while case let line? = client.next(timeout: 0.05), line != .closed {
+                        switch line {
+                        case .message(let m): received(m, into: &transcript); onMessage(m, self)
+                        case .notJSON(let text): transcript.protocolErrors.append(text)
+                        case .closed: break
+                        }
+                    }
+                    break loop
+                }
                 continue
             case .closed?:
                 break loop

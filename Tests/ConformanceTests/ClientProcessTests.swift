@@ -33,6 +33,23 @@ final class ClientProcessTests: XCTestCase {
         XCTAssertFalse(client.groupAlive)
     }
 
+    /// A grandchild that leaves the session (`setsid`) with the client's stdout open: once it
+    /// outlived the run, and the runner, never seeing stdout end, reported SIGKILL 12 s later.
+    func testExitIsSeenAndADescendantThatLeftTheSessionIsKilled() throws {
+        let client = try ClientProcess(command: #"setsid sleep 1000 & read start; echo '{"type":"failed"}'; exit 1"#)
+        client.send(["type": "start"])
+        XCTAssertEqual(client.next(timeout: 5), .message(["type": "failed"]))
+        let started = Date()
+        XCTAssertEqual(client.stop(grace: 5), .exited(1), "the exit itself, not the end of stdout, counts")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        XCTAssertEqual(ChildRegistry.killDescendants(marker: client.marker), 0, "nothing it started is left")
+        let survivors = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { pid in
+            pid.allSatisfy(\.isNumber) && (FileManager.default.contents(atPath: "/proc/\(pid)/environ").map {
+                String(decoding: $0, as: UTF8.self).contains(client.marker) } ?? false)
+        }
+        XCTAssertEqual(survivors, [])
+    }
+
     func testGarbageFloodIsBoundedAndReportedAsNotJSON() throws {
         let client = try ClientProcess(command: "yes 'not json at all'")
         XCTAssertEqual(client.next(timeout: 5), .notJSON("not json at all"))

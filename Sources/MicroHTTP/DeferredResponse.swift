@@ -11,7 +11,7 @@ public final class DeferredResponse: Sendable {
         var taken = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

@@ -58,7 +58,7 @@ public final class EventStream: Sendable {
     public let heartbeatInterval: Double?
     /// Pending bytes above which the peer counts as dead and the stream is cut.
     public let maxPendingBytes: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Makes a stream. Bytes sent before the handler returns it are delivered first.
     public init(heartbeatInterval: Double? = nil, maxPendingBytes: Int = 8 << 20) {

@@ -79,9 +79,9 @@ public final class HTTPServer: Sendable {
     public let configuration: Configuration
     let handler: HTTPHandler
     let logger: Logger
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let heartbeats: HeartbeatScheduler
-    private let peerTimer = Mutex<DispatchSourceTimer?>(nil)
+    private let peerTimer = Locked<DispatchSourceTimer?>(nil)
 
     /// A server that hands every complete request to `handler`.
     public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "MicroHTTP"),

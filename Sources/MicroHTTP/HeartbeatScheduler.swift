@@ -13,7 +13,7 @@ final class HeartbeatScheduler: Sendable {
     }
 
     private let comment: String
-    private let buckets = Mutex<[Double: Bucket]>([:])
+    private let buckets = Locked<[Double: Bucket]>([:])
     private let queue = DispatchQueue(label: "MicroHTTP.heartbeats")
 
     init(comment: String) { self.comment = comment }

@@ -48,7 +48,7 @@ public final class MockNode: Sendable {
 
     public let configuration: Configuration
     let state: StateLock<NodeState>
-    private let server = Mutex<HTTPServer?>(nil)
+    private let server = Locked<HTTPServer?>(nil)
     let journalSignal = JournalSignal()
     private let link: NodeLink
     let closeQueue = DispatchQueue(label: "MockNode.streams")

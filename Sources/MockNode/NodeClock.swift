@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MicroHTTP
 import Synchronization
 
 /// A scheduled action that can be cancelled.
@@ -158,9 +159,9 @@ public final class ManualClock: NodeClock {
         var counter = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
-    public init(start: Double = 1000) { state = Mutex(State(now: start)) }
+    public init(start: Double = 1000) { state = Locked(State(now: start)) }
 
     public func now() -> Double { state.withLock { $0.now } }
 

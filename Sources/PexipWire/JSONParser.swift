@@ -172,7 +172,8 @@ struct JSONParser {
             guard i < b.count, (0x30...0x39).contains(b[i]) else { throw Failure() }
             while i < b.count, (0x30...0x39).contains(b[i]) { i += 1 }
         }
-        guard let d = Double(String(decoding: b[start..<i], as: UTF8.self)) else { throw Failure() }
+        // A number past the range of a Double (1e999) is refused: JSON has no infinity to write back.
+        guard let d = Double(String(decoding: b[start..<i], as: UTF8.self)), d.isFinite else { throw Failure() }
         return d
     }
 }

@@ -20,6 +20,19 @@ final class JSONParserTests: XCTestCase {
         XCTAssertNil(JSONValue.parse([0x22, 0xFF, 0x22]), "invalid UTF-8")
     }
 
+    /// Found by the JSON fuzzer: a number past a Double's range parsed as infinity, which the
+    /// writer cannot write back (it wrote null), and which let `clock/advance 1e999` through.
+    func testNumbersPastTheRangeOfADoubleAreRefused() {
+        for big in ["1e999", "-1e400", "[3" + String(repeating: "3", count: 40) + "E3333]", #"{"seconds":1e999}"#] {
+            XCTAssertNil(JSONValue.parse(big), big)
+        }
+        XCTAssertEqual(JSONValue.parse("1e308"), .number(1e308))
+        XCTAssertEqual(JSONValue.parse("1e-400"), .number(0), "an underflow is a number still")
+        for value: JSONValue in [.number(1e308), .number(-2.5e-300), .number(0.1), ["a": .number(123456789012345)]] {
+            XCTAssertEqual(JSONValue.parse(value.jsonText), value, value.jsonText)
+        }
+    }
+
     func testAgreesWithFoundation() throws {
         let samples = [#"{"display_name":"Alice","direct_media":false,"n":[1,2.25,-3e-2]}"#, #"[{"x":{"y":[null]}}]"#]
         for text in samples {

@@ -66,6 +66,11 @@ let package = Package(
             name: "Conformance",
             dependencies: ["ScenarioKit", "MockNode", "MicroHTTP", "PexipWire", .product(name: "Logging", package: "swift-log")]
         ),
+        // A libFuzzer target when built by Scripts/fuzz.sh; otherwise a tool replaying inputs.
+        .executableTarget(
+            name: "mockmcu-fuzz",
+            dependencies: ["MockNode", "MicroHTTP", "PexipWire", "ScenarioKit"]
+        ),
         .executableTarget(
             name: "mockmcu",
             dependencies: [
@@ -83,7 +88,7 @@ let package = Package(
         .testTarget(name: "ScenarioKitTests", dependencies: ["ScenarioKit", "MockNode", "PexipWire"]),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["mockmcu", "pexip-client", "MockNode", "MicroHTTP", "PexipWire", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["mockmcu", "mockmcu-fuzz", "pexip-client", "MockNode", "MicroHTTP", "PexipWire", "TestSupport"]),
         // A deliberately broken client (the reference client with bugs switched on) for the scenarios' tests.
         .executableTarget(
             name: "broken-client",

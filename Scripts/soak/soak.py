@@ -286,7 +286,8 @@ async def main():
         "lost": sum(v for v in lost.values() if v > 0), "participants_with_mismatch": len(lost),
         "journal_entries_missed": stats.dropped, "failures": stats.failures,
         "rss_mb": {"at_10s": round(at10 / 1024, 1), "max_after_10s": round(max(after10) / 1024, 1),
-                   "end": round(final / 1024, 1)},
+                   "end": round(final / 1024, 1),
+                   "every_5s": [round(kb / 1024, 1) for t, kb in samples if int(t) % 5 == 0][:40]},
         "memory_flat": flat,
     }
     report["pass"] = not stats.failures and not lost and stats.dropped == 0 and flat

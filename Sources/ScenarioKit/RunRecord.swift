@@ -65,6 +65,8 @@ public struct RunRecord: Sendable {
                 if e.action == RunRecord.clientLabel { reports.append(Note(entry: e, type: type, message: m)) }
                 if e.action == RunRecord.runnerLabel { told.append(Note(entry: e, type: type, message: m)) }
             case .request:
+                // A CORS preflight is the browser's, not the client's: it is not the request it precedes.
+                if e.method == "OPTIONS" { continue }
                 requests.append(e)
                 if e.status == 200, e.request == "request_token" || e.request == "refresh_token",
                    let result = e.response.flatMap(JSONValue.parse)?["result"],

@@ -95,7 +95,8 @@ public final class TimelineExecutor: @unchecked Sendable {
             return e.kind == .note && e.action == RunRecord.clientLabel && e.data.flatMap(JSONValue.parse)?["type"]?.stringValue == type
         case .refresh: return e.kind == .request && e.request == "refresh_token" && e.status == 200
         case .stream: return e.kind == .streamOpen && (client == nil || e.participant == client)
-        case .request(let pattern, _): return e.kind == .request && RunRecord.globMatch(pattern, e.request ?? "")
+        case .request(let pattern, _):
+            return e.kind == .request && e.method != "OPTIONS" && RunRecord.globMatch(pattern, e.request ?? "")
         case .event(let name, _): return e.kind == .event && e.event == name && (client == nil || e.participant == client)
         }
     }

@@ -45,6 +45,20 @@ final class JudgeTests: XCTestCase {
         client(["type": "joined", "participant_uuid": "p1", "role": "HOST"], at: 0.12)
     }
 
+    /// A browser sends a CORS preflight (OPTIONS) before each cross-origin request; it is the
+    /// browser's, not the client's (a web client once failed `requests(request_token, count: 1)`).
+    func testCORSPreflightsAreNotTheClientsRequests() {
+        runner(["type": "start"], at: 0)
+        add(.request, at: 0.05) { e in
+            e.method = "OPTIONS"
+            e.path = APIPath.conference("meet", "request_token")
+            e.status = 204
+        }
+        request("request_token", at: 0.1, issue: "t1")
+        XCTAssertTrue(judge(.requests("request_token", status: nil, min: 1, max: 1)).passed)
+        XCTAssertEqual(RunRecord(journal: entries, exit: .exited(0)).requests("*").count, 1)
+    }
+
     func testRefreshCadenceOnTimeWithTheNewestTokenPasses() {
         joinedSession()
         request("refresh_token", at: 1.1, token: "t1", issue: "t2")

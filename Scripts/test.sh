@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./Scripts/setup.sh
+./Scripts/setup-browser.sh  # Chromium and Playwright, for the web bridge tests
 swift build --build-tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

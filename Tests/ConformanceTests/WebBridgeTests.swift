@@ -1,0 +1,71 @@
+import Conformance
+import Foundation
+import ScenarioKit
+import TestSupport
+import XCTest
+
+/// The web bridge (Examples/web-bridge) with headless Chromium: the browser-native client
+/// (Examples/web-client) through the suite, and a page that hangs. Needs Chromium and
+/// Playwright for Python (./Scripts/setup-browser.sh, which ./Scripts/test.sh runs); without
+/// them the tests are skipped and say so.
+final class WebBridgeTests: XCTestCase {
+    private let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Examples").standardized.path
+
+    private func requireBrowser() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/lib/chromium/chromium")
+                || FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") else {
+            throw XCTSkip("skipped: Chromium is not installed (./Scripts/setup-browser.sh installs it)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import playwright"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw XCTSkip("skipped: Playwright for Python is not installed (./Scripts/setup-browser.sh installs it)")
+        }
+    }
+
+    private func bridge(_ page: String) -> String {
+        "python3 '\(examples)/web-bridge/bridge.py' --page '\(examples)/\(page)'"
+    }
+
+    /// An independent client whose SSE parser is Chromium's: every scenario its features allow.
+    func testBrowserNativeClientPassesTheSuite() throws {
+        try requireBrowser()
+        var runner = ScenarioRunner(command: bridge("web-client/client.html"))
+        runner.grace = 2
+        var selection = Selection()
+        selection.features = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "tls"]
+        let all = try ScenarioLoader.loadAll(from: Products.scenarios)
+        let results = SuiteRunner(runner: runner, jobs: 3).run(all, selection: selection)
+        XCTAssertEqual(results.count, all.count)
+        XCTAssertEqual(results.filter { $0.outcome == .skipped }.map(\.name).sorted(),
+                       ["discovery/srv-failover", "discovery/srv-record", "token/proxy-credentials"])
+        for r in results where r.outcome != .passed && r.outcome != .warned && r.outcome != .skipped {
+            XCTFail("web client: " + ConsoleReport.details(r, file: nil, trace: true))
+        }
+    }
+
+    /// A page that shows an alert and then never returns: the run ends, and no Chromium
+    /// process (or anything else the bridge started) outlives it.
+    func testAHungPageLeavesNoBrowserBehind() throws {
+        try requireBrowser()
+        let tag = UUID().uuidString
+        var runner = ScenarioRunner(command: bridge("web-bridge/hang.html"))
+        runner.grace = 1
+        runner.environment = ["MOCKMCU_TEST_TAG": tag]
+        let scenario = try XCTUnwrap(try ScenarioLoader.loadAll(from: Products.scenarios).first { $0.name == "token/release-on-leave" })
+        let result = runner.run(scenario)
+        XCTAssertEqual(result.outcome, .failed)
+        XCTAssertNotEqual(result.exit, .exited(0), "the page never reported left")
+        let survivors = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { pid in
+            guard pid.allSatisfy(\.isNumber),
+                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return String(decoding: environ, as: UTF8.self).contains("MOCKMCU_TEST_TAG=\(tag)")
+        }
+        XCTAssertEqual(survivors, [], "processes of the hung run still alive")
+    }
+}

@@ -79,6 +79,10 @@ public struct ScenarioRunner: Sendable {
     public var environment: [String: String] = [:]
     /// The certificate of `tls` scenarios' nodes (made on first use when nil).
     public var tls: TLSIdentity?
+    /// Serve every scenario's node over HTTPS (`mockmcu run --tls`), for clients that
+    /// build `https://` URLs themselves, except discovery scenarios, whose SRV record's
+    /// port decides the scheme.
+    public var tlsEverywhere = false
 
     public init(command: String) { self.command = command }
 
@@ -100,7 +104,7 @@ public struct ScenarioRunner: Sendable {
         config.proxyAuth = scenario.node.proxyAuth
         config.logger = Logger(label: "mockmcu.scenario") { _ in SwiftLogNoOpLogHandler() }
         var caPEM: String?
-        if scenario.node.tls {
+        if scenario.node.tls || (tlsEverywhere && scenario.node.dns == nil) {
             do {
                 let identity = try tls ?? TLSIdentity.selfSigned()
                 config.http.tls = identity

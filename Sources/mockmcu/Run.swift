@@ -1,6 +1,7 @@
 import ArgumentParser
 import Conformance
 import Foundation
+import MicroHTTP
 import ScenarioKit
 
 struct Run: ParsableCommand {
@@ -54,6 +55,10 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("repeat"), help: ArgumentHelp("Run each scenario this many times; one whose verdict differs between runs is FLAKY and fails the run.",
                                   valueName: "n"))
     var repetitions = 1
+
+    @Flag(help: ArgumentHelp("Serve every scenario's node over HTTPS with one self-signed certificate, sent as tls_ca in start.",
+                             discussion: "For clients that build https:// URLs themselves (PexRTC does). Discovery scenarios stay as they are: their SRV record's port decides the scheme."))
+    var tls = false
 
     @Flag(help: "A warning (a should check failed) fails the run too.")
     var strict = false
@@ -123,6 +128,10 @@ struct Run: ParsableCommand {
         var runner = ScenarioRunner(command: shellCommand)
         runner.grace = grace
         runner.deadlineScale = deadlineScale
+        if tls {
+            runner.tlsEverywhere = true
+            runner.tls = try TLSIdentity.selfSigned()
+        }
         let suite = SuiteRunner(runner: runner, jobs: jobs)
         print("Running \(chosen.count) scenario(s)" + (repetitions > 1 ? " \(repetitions) times each" : "")
               + ", \(min(jobs, chosen.count * repetitions)) at a time, against: \(shellCommand)")

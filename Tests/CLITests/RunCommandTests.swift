@@ -96,6 +96,21 @@ final class RunCommandTests: XCTestCase {
         XCTAssertNil(first["journal"], "passing scenarios carry no journal")
     }
 
+    /// `--tls`: every node (not only `tls` scenarios') over HTTPS, its certificate in `start`.
+    func testTLSServesEveryNodeOverHTTPS() throws {
+        let dir = try folder(["join": Self.join])
+        let seen = NSTemporaryDirectory() + "mockmcu-start-\(UUID().uuidString).json"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: seen) }
+        // A client that notes its start and gives up (the verdict is not the point here).
+        let r = try mockmcu(["run", "--tls", "--scenarios", dir, "--",
+                             #"read line; printf '%s\n' "$line" > '\#(seen)'; echo '{"type":"failed","reason":"protocol","detail":"x"}'; exit 1"#])
+        XCTAssertEqual(r.status, 1, r.out + r.err)
+        let start = try XCTUnwrap(try String(contentsOfFile: seen, encoding: .utf8).split(separator: "\n").first)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(start.utf8)) as? [String: Any])
+        XCTAssertTrue((json["node"] as? String)?.hasPrefix("https://127.0.0.1:") ?? false, "\(json)")
+        XCTAssertTrue((json["tls_ca"] as? String)?.hasPrefix("-----BEGIN CERTIFICATE-----") ?? false)
+    }
+
     func testFailureExitsOneWithEvidenceAndTheJournalInReports() throws {
         let dir = try folder(["join": Self.join])
         let out = try folder([:])

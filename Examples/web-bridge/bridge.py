@@ -72,15 +72,20 @@ def spki_hash(pem):
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-def serve_folder(folder):
-    """Serves `folder` on an ephemeral 127.0.0.1 port (in a thread); returns the port."""
-    handler = functools.partial(QuietHandler, directory=folder)
+def serve_folder(folder, assets):
+    """Serves `folder` (and `assets`, name → file, beside it) on an ephemeral 127.0.0.1
+    port (in a thread); returns the port."""
+    handler = functools.partial(QuietHandler, directory=folder, assets=assets)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server.server_address[1]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args, assets=None, **kwargs):
+        self.assets = assets or {}
+        super().__init__(*args, **kwargs)
+
     def log_message(self, *args):
         pass
 
@@ -89,6 +94,16 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
             self.send_response(204)
             self.end_headers()
             return
+        name = urllib.parse.unquote(self.path.lstrip("/").split("?")[0])
+        if name in self.assets:
+            with open(self.assets[name], "rb") as f:
+                body = f.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/javascript" if name.endswith(".js") else "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         super().do_GET()
 
     def end_headers(self):
@@ -96,14 +111,14 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
 
-def page_url(page, extra_folders):
-    """A file is served from its folder; a URL is used as it is."""
+def page_url(page, assets):
+    """A file is served from its folder (with the assets); a URL is used as it is."""
     if "://" in page:
         return page
     path = os.path.abspath(page)
     if not os.path.isfile(path):
         sys.exit(f"web-bridge: no such page: {page}")
-    port = serve_folder(os.path.dirname(path))
+    port = serve_folder(os.path.dirname(path), assets)
     return f"http://127.0.0.1:{port}/{urllib.parse.quote(os.path.basename(path))}"
 
 
@@ -138,7 +153,7 @@ async def run(args):
     launch_args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
     if start.get("tls_ca"):
         launch_args.append(f"--ignore-certificate-errors-spki-list={spki_hash(start['tls_ca'])}")
-    url = page_url(args.page, [])
+    url = page_url(args.page, args.assets)
     done = asyncio.get_running_loop().create_future()
 
     async with async_playwright() as p:
@@ -198,7 +213,15 @@ def main():
     ap.add_argument("--chromium", default=os.environ.get("CHROMIUM", default),
                     help=f"the Chromium executable (default {default}, or $CHROMIUM)")
     ap.add_argument("--headful", action="store_true", help="show the browser window (needs a display)")
+    ap.add_argument("--asset", action="append", default=[], metavar="NAME=FILE",
+                    help="also serve FILE as /NAME beside the page (e.g. pexrtc.js=/path/to/pexrtc.js); repeatable")
     args = ap.parse_args()
+    args.assets = {}
+    for item in args.asset:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not os.path.isfile(path):
+            sys.exit(f"web-bridge: --asset wants NAME=FILE with an existing file, not {item!r}")
+        args.assets[name] = os.path.abspath(path)
     if not os.path.exists(args.chromium):
         sys.exit(f"web-bridge: no Chromium at {args.chromium} (./Scripts/setup-browser.sh installs it)")
     try:

@@ -52,6 +52,27 @@ final class WebBridgeTests: XCTestCase {
         }
     }
 
+    /// Pexip's PexRTC (Examples/pexrtc-page) through the suite over HTTPS, when `PEXRTC_JS` names
+    /// a copy of pexrtc.js (third-party: never in this repository). An oracle, not a gate: the
+    /// verdicts are printed for docs/; the test asserts that the page works at all.
+    func testPexRTCRunsTheSuiteWhenGiven() throws {
+        guard let pexrtc = ProcessInfo.processInfo.environment["PEXRTC_JS"], !pexrtc.isEmpty else {
+            throw XCTSkip("skipped: set PEXRTC_JS to a copy of pexrtc.js to run the suite against PexRTC")
+        }
+        try requireBrowser()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: pexrtc), "PEXRTC_JS names no file: \(pexrtc)")
+        var runner = ScenarioRunner(command: bridge("pexrtc-page/pexrtc.html") + " --asset 'pexrtc.js=\(pexrtc)'")
+        runner.grace = 2
+        runner.deadlineScale = 2.5
+        runner.tlsEverywhere = true
+        var selection = Selection()
+        selection.features = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "tls"]
+        let results = SuiteRunner(runner: runner, jobs: 2).run(try ScenarioLoader.loadAll(from: Products.scenarios), selection: selection)
+        for r in results { print("PexRTC \(r.outcome.rawValue.uppercased()) \(r.name)") }
+        XCTAssertEqual(results.first { $0.name == "token/release-on-leave" }?.outcome, .passed,
+                       results.first { $0.name == "token/release-on-leave" }.map { ConsoleReport.details($0, file: nil, trace: true) } ?? "")
+    }
+
     /// A page that shows an alert and then never returns: the run ends, and no Chromium
     /// process (or anything else the bridge started) outlives it.
     func testAHungPageLeavesNoBrowserBehind() throws {

@@ -143,7 +143,7 @@ extension CheckLibrary {
     }
 
     static func reconnectBackoff(_ r: RunRecord) -> CheckResult {
-        let expected = "after the node cut the stream, each delay between reconnect attempts at least half the first, the last longer than the first"
+        let expected = "after the node cut the stream, each delay between reconnect attempts at least half the first, the last a quarter longer than the first"
         let cut = r.journal.first { $0.kind == .action && $0.action == "drop_stream" }
             ?? r.journal.first { $0.kind == .streamClose && $0.reason == "error" }
         guard let cut else { return verdict(false, expected, "the node never cut the stream", []) }
@@ -160,7 +160,9 @@ extension CheckLibrary {
         guard gaps.count >= 3, let first = gaps.first, let last = gaps.last else {
             return verdict(true, expected, "\(attempts.count) attempt(s) after the cut: too few to judge the delays", [cut] + attempts)
         }
-        let ok = last > first && gaps.allSatisfy { $0 >= first / 2 }
+        // "Longer" with a margin: a fixed delay plus the machine's scheduling noise must not
+        // pass for a growing one (under ThreadSanitizer, a fixed 0.5 s once did).
+        let ok = last >= first * 1.25 + 0.05 && gaps.allSatisfy { $0 >= first / 2 }
         return verdict(ok, expected, "delays (s) after the cut: \(shown)" + (ok ? "" : ": they do not grow"), [cut] + attempts)
     }
 }

@@ -171,6 +171,15 @@ final class JudgeTests: XCTestCase {
         XCTAssertFalse(judge(.reconnectBackoff).passed, "delays that shrink do not back off")
     }
 
+    /// A fixed delay with a little scheduling noise is not a growing one (under ThreadSanitizer
+    /// a fixed 0.5 s client once passed `reconnect_backoff` by luck).
+    func testAFixedReconnectDelayWithNoiseDoesNotCountAsBackoff() {
+        joinedSession()
+        add(.action, at: 1) { $0.action = "drop_stream" }
+        for t in [1.5, 2.03, 2.55, 3.12] { request("events", at: t, token: "t1", status: 503) }
+        XCTAssertFalse(judge(.reconnectBackoff).passed, judge(.reconnectBackoff).actual)
+    }
+
     func testLevelsMakeTheVerdict() {
         joinedSession()
         client(["type": "left"], at: 1)

@@ -97,24 +97,32 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// cut to this and named in `cut`. (The client's own reports, notes, are kept whole.)
     public static let fieldLimit = 16 * 1024
 
-    /// Cuts overlong fields (at a character boundary) and works out the footprint.
+    /// Cuts overlong fields (at a character boundary) and works out the footprint. Runs
+    /// for every entry under the journal's lock: no arrays, no key paths.
     mutating func bound() {
         if kind != .note {
-            for (name, path) in [("body", \JournalEntry.body), ("response", \.response), ("data", \.data)] {
-                guard let text = self[keyPath: path], text.utf8.count > Self.fieldLimit else { continue }
-                var end = Self.fieldLimit
-                let bytes = Array(text.utf8)
-                while end > 0 && bytes[end] & 0xC0 == 0x80 { end -= 1 }  // not inside a character
-                self[keyPath: path] = String(decoding: bytes[..<end], as: UTF8.self)
-                cut = (cut ?? [:]).merging([name: bytes.count]) { _, new in new }
-            }
+            if let text = body, text.utf8.count > Self.fieldLimit { body = cutting(text, "body") }
+            if let text = response, text.utf8.count > Self.fieldLimit { response = cutting(text, "response") }
+            if let text = data, text.utf8.count > Self.fieldLimit { data = cutting(text, "data") }
         }
         var n = 160
-        for text in [method, path, body, response, remote, fault, alias, participant, event, id, data, reason, action, detail] {
-            n += text?.utf8.count ?? 0
-        }
-        for f in (query ?? []) + (headers ?? []) { n += f.name.utf8.count + f.value.utf8.count + 32 }
+        @inline(__always) func add(_ text: String?) { if let text { n += text.utf8.count } }
+        add(method); add(path); add(body); add(response); add(remote); add(fault); add(alias)
+        add(participant); add(event); add(id); add(data); add(reason); add(action); add(detail)
+        if let query { for f in query { n += f.name.utf8.count + f.value.utf8.count + 32 } }
+        if let headers { for f in headers { n += f.name.utf8.count + f.value.utf8.count + 32 } }
         footprint = n
+    }
+
+    /// `text` cut to `fieldLimit` bytes at a character boundary, noted in `cut`.
+    private mutating func cutting(_ text: String, _ field: String) -> String {
+        let bytes = Array(text.utf8)
+        var end = Self.fieldLimit
+        while end > 0 && bytes[end] & 0xC0 == 0x80 { end -= 1 }  // not inside a character
+        var noted = cut ?? [:]
+        noted[field] = bytes.count
+        cut = noted
+        return String(decoding: bytes[..<end], as: UTF8.self)
     }
 
     public init(seq: Int = 0, kind: Kind, t: Double = 0, wall: Double = 0) {
@@ -185,14 +193,14 @@ struct Journal {
 
     /// Drops the oldest entries past either limit (never the newest one).
     private mutating func trim() {
-        while storage.count - head > 1
-                && ((limit > 0 && storage.count - head > limit) || (byteLimit > 0 && bytes > byteLimit)) {
+        func over() -> Bool { (limit > 0 && storage.count - head > limit) || (byteLimit > 0 && bytes > byteLimit) }
+        guard over() else { return }
+        while storage.count - head > 1 && over() {
             bytes -= storage[head].footprint
-            storage[head] = JournalEntry(kind: .action)  // free its text now
             head += 1
             dropped += 1
         }
-        if head > 0 && head >= storage.count / 2 {  // compact rarely: amortised O(1) per entry
+        if head >= storage.count / 2 {  // compact rarely: amortised O(1) per entry
             storage.removeFirst(head)
             head = 0
         }

@@ -142,11 +142,6 @@ public final class EventStream: Sendable {
         if callNow { handler(.peer) }
     }
 
-    /// The socket to watch for a peer that went away, while the stream is open.
-    var watchedSocket: Int32? {
-        state.withLock { s in s.dead || s.closing != nil || s.socket < 0 ? nil : s.socket }
-    }
-
     /// The peer closed its side: end the stream now (reason `.peer`), also while it is
     /// suspended, when libmicrohttpd does not look at the socket.
     func peerWentAway() {

@@ -72,6 +72,9 @@ public final class HTTPServer: Sendable {
         var daemon: OpaquePointer?
         var port: UInt16 = 0
         var streams: [Int: EventStream] = [:]
+        /// Each open stream's socket, for the peer checks (removed with the stream, which
+        /// happens before libmicrohttpd closes the socket).
+        var sockets: [Int: Int32] = [:]
         var deferred: [ObjectIdentifier: DeferredResponse] = [:]
         var retained: Unmanaged<HTTPServer>?
     }
@@ -182,6 +185,7 @@ public final class HTTPServer: Sendable {
             s.daemon = nil
             s.retained = nil
             s.streams = [:]
+            s.sockets = [:]
             s.deferred = [:]
             s.phase = .stopped
         }
@@ -202,12 +206,16 @@ public final class HTTPServer: Sendable {
     }
 
     /// Ends the streams whose peer closed or reset its side (one `poll` over all of them).
+    /// The sockets come from the server's own table, so that no stream's lock is taken
+    /// (a broadcast to every stream may be under way).
     func checkPeers() {
-        let streams = state.withLock { Array($0.streams.values) }
         var watched: [EventStream] = []
         var sockets: [Int32] = []
-        for stream in streams {
-            if let socket = stream.watchedSocket {
+        state.withLock { s in
+            watched.reserveCapacity(s.sockets.count)
+            sockets.reserveCapacity(s.sockets.count)
+            for (id, socket) in s.sockets {
+                guard let stream = s.streams[id] else { continue }
                 watched.append(stream)
                 sockets.append(socket)
             }
@@ -223,10 +231,11 @@ public final class HTTPServer: Sendable {
 
     var isAcceptingWork: Bool { state.withLock { $0.phase == .running } }
 
-    func register(_ stream: EventStream) -> Bool {
+    func register(_ stream: EventStream, socket: Int32 = -1) -> Bool {
         let ok = state.withLock { s -> Bool in
             guard s.phase == .running else { return false }
             s.streams[stream.id] = stream
+            if socket >= 0 { s.sockets[stream.id] = socket }
             return true
         }
         guard ok else { return false }
@@ -235,7 +244,10 @@ public final class HTTPServer: Sendable {
         stream.onClose { [weak self] _ in
             guard let self else { return }
             self.heartbeats.remove(stream, interval: interval)
-            _ = self.state.withLock { $0.streams.removeValue(forKey: stream.id) }
+            self.state.withLock { s in
+                s.streams.removeValue(forKey: stream.id)
+                s.sockets.removeValue(forKey: stream.id)
+            }
         }
         return true
     }

@@ -69,7 +69,7 @@ private func streamFreed(_ cls: UnsafeMutableRawPointer?) {
 
 private func queue(_ stream: EventStream, headers: HTTPHeaders, on connection: OpaquePointer,
                    server: HTTPServer) -> MHD_Result {
-    guard server.register(stream) else {
+    guard server.register(stream, socket: mmcu_connection_fd(connection)) else {
         stream.markFreed()
         return queue(HTTPResponse(status: 503, contentType: "text/plain", text: "server stopping\n"), on: connection)
     }

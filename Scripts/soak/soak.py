@@ -25,6 +25,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from bench import rss_kb  # noqa: E402  (the benchmark's reader of a process's RSS)
+
 
 class Stats:
     def __init__(self):
@@ -212,14 +215,6 @@ async def follow_journal(port, stop, stats):
             if stop.is_set():
                 return
             await asyncio.sleep(0.25)
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 async def main():

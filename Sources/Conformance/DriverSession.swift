@@ -72,18 +72,9 @@ public final class DriverSession: @unchecked Sendable {
             }
             switch client.next(timeout: min(remaining, 0.1)) {
             case nil:
-                // Exited, though something it started may hold stdout open: take what it
-                // wrote (already in the pipe) and stop waiting for the end of stdout.
-                if !client.isRunning {
-                    while case let line? = client.next(timeout: 0.05), line != .closed {
-                        switch line {
-                        case .message(let m): received(m, into: &transcript); onMessage(m, self)
-                        case .notJSON(let text): transcript.protocolErrors.append(text)
-                        case .closed: break
-                        }
-                    }
-                    break loop
-                }
+                // Exited, though something it started may hold stdout open: stop waiting for
+                // the end of stdout (the drain below takes what it wrote).
+                if !client.isRunning { break loop }
                 continue
             case .closed?:
                 break loop
@@ -115,8 +106,9 @@ public final class DriverSession: @unchecked Sendable {
         }
         // SIGTERM comes one grace period after leave, however that period was spent.
         transcript.termination = client.stop(grace: grace, firstWait: max(0, stopDeadline.timeIntervalSinceNow))
+        // What is left in the pipe (a little wait: the reader may still be on the last lines).
         drain: while true {
-            switch client.next(timeout: 0) {
+            switch client.next(timeout: 0.05) {
             case .message(let m)?: received(m, into: &transcript)
             case .notJSON(let line)?: transcript.protocolErrors.append(line)
             default: break drain

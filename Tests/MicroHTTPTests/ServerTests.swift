@@ -24,6 +24,18 @@ final class ServerTests: XCTestCase {
         return (server, box)
     }
 
+    /// `count` clients, each with `GET /events` sent and its 200 head read.
+    private func openStreams(_ count: Int, on server: HTTPServer) throws -> [LoopbackClient] {
+        var clients: [LoopbackClient] = []
+        for _ in 0..<count {
+            let c = try LoopbackClient(port: server.port)
+            try c.sendRequest(method: "GET", target: "/events")
+            clients.append(c)
+        }
+        for c in clients { XCTAssertEqual(try c.readHead().status, 200) }
+        return clients
+    }
+
     private func startServer(_ configure: (inout HTTPServer.Configuration) -> Void = { _ in },
                              handler: @escaping HTTPHandler) throws -> HTTPServer {
         var config = HTTPServer.Configuration()
@@ -239,13 +251,7 @@ final class ServerTests: XCTestCase {
     /// the server's peer checks still notice a client that closed (once kept forever).
     func testStreamWithoutHeartbeatsIsEndedWhenItsPeerCloses() throws {
         let (server, box) = try streamServer(heartbeat: 0)
-        var clients: [LoopbackClient] = []
-        for _ in 0..<20 {
-            let client = try LoopbackClient(port: server.port)
-            try client.sendRequest(method: "GET", target: "/events")
-            XCTAssertEqual(try client.readHead().status, 200)
-            clients.append(client)
-        }
+        let clients = try openStreams(20, on: server)
         let streams = box.streams.withLock { $0 }
         let gone = DispatchGroup()
         let reasons = Locked<[EventStream.CloseReason]>([])
@@ -341,13 +347,7 @@ final class ServerTests: XCTestCase {
 
     func testManyConcurrentStreamsAllReceiveABroadcast() throws {
         let (server, box) = try streamServer(heartbeat: 0)
-        var clients: [LoopbackClient] = []
-        for _ in 0..<200 {
-            let c = try LoopbackClient(port: server.port)
-            try c.sendRequest(method: "GET", target: "/events")
-            clients.append(c)
-        }
-        for c in clients { XCTAssertEqual(try c.readHead().status, 200) }
+        let clients = try openStreams(200, on: server)
         for s in box.streams.withLock({ $0 }) { s.send("data: hi\n\n") }
         for c in clients { XCTAssertEqual(try c.readChunk(), .data(Array("data: hi\n\n".utf8))) }
     }

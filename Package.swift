@@ -99,7 +99,7 @@ let package = Package(
             name: "ConformanceTests",
             dependencies: ["Conformance", "ScenarioKit", "PexipWire", "MockNode", "pexip-client", "broken-client", "TestSupport"]
         ),
-        .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipWire", "MockNode"]),
+        .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipClientNIO", "PexipWire", "MockNode"]),
         .testTarget(name: "PexipClientNIOTests", dependencies: ["PexipClientNIO", "PexipClient", "MockNode", "MicroHTTP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -78,6 +78,25 @@ extension CheckLibrary {
                        [report.entry])
     }
 
+    /// The client ended the session by itself: `disconnected` (exit 0) or `failed` (non-zero), any
+    /// reason, reported before the runner told it to leave.
+    static func endedByItself(_ r: RunRecord) -> CheckResult {
+        let expected = "disconnected or failed reported (any reason) before the runner told the client to leave, then the exit status it takes"
+        guard let report = r.reports.first(where: { $0.type == "disconnected" || $0.type == "failed" }) else {
+            return verdict(false, expected, "neither disconnected nor failed reported; the client reported: \(types(r)); it \(r.exit)", [])
+        }
+        var problems: [String] = []
+        if let leave = r.told.first(where: { $0.type == "leave" }), leave.entry.seq < report.entry.seq {
+            problems.append("reported \(report.type) only after it was told to leave (at +\(seconds(r.time(leave.entry))))")
+        }
+        if case .exited(let code) = r.exit, (code == 0) != (report.type == "disconnected") {
+            problems.append("reported \(report.type) and exited with status \(code)")
+        }
+        return verdict(problems.isEmpty, expected,
+                       problems.isEmpty ? "reported \(report.message.jsonText); it \(r.exit)" : problems.joined(separator: "; "),
+                       [report.entry] + r.told.filter { $0.type == "leave" }.map(\.entry))
+    }
+
     static func message(_ r: RunRecord, origin: String?, text: String) -> CheckResult {
         let expected = "a message report with text '\(text)'" + (origin.map { " from '\($0)'" } ?? "")
         let messages = r.reports("message")

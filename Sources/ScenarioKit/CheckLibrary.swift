@@ -106,6 +106,8 @@ enum CheckLibrary {
         let mark: JournalEntry?
         if anchor == "disconnect_event" {
             mark = r.journal.first { $0.kind == .event && $0.event == "disconnect" }
+        } else if anchor == "ended" {
+            mark = r.reports.first { $0.type == "disconnected" || $0.type == "failed" }?.entry
         } else {
             mark = r.reports(anchor).first?.entry
         }

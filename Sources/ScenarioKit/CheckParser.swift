@@ -73,11 +73,12 @@ enum CheckParser {
             _ = try params([])
             kind = .reconnectBackoff
         case "released":
-            kind = .released(within: try seconds(try params(["within"], main: "within"), "within", 1))
+            let p = try params(["within", "if_told"], main: "within")
+            kind = .released(within: try seconds(p, "within", 1), ifTold: try p["if_told"].map { try r.bool($0, what: "'if_told'") } ?? false)
         case "no_request_after":
             let p = try params(["anchor", "except", "grace"], main: "anchor")
             let anchor = try r.string(need(p, "anchor"), what: "'anchor'")
-            let anchors = ["disconnected", "failed", "left", "disconnect_event"]
+            let anchors = ["disconnected", "failed", "ended", "left", "disconnect_event"]
             guard anchors.contains(anchor) else {
                 throw r.error("'anchor' should be one of \(anchors.joined(separator: ", "))", at: p["anchor"])
             }
@@ -96,6 +97,9 @@ enum CheckParser {
         case "left":
             _ = try params([])
             kind = .left
+        case "ended":
+            _ = try params([])
+            kind = .ended
         case "message":
             let p = try params(["origin", "text"])
             kind = .message(origin: try text(p, "origin"), text: try r.string(need(p, "text"), what: "'text'"))

@@ -49,7 +49,9 @@ public enum CheckKind: Sendable, Equatable {
     case reconnectBackoff
     /// After `leave`, one `release_token` with a token of the participant that the node accepted (200),
     /// within `within` seconds, and `left` reported after its answer.
-    case released(within: Double)
+    /// With `ifTold`, a run in which the runner never told the client to leave is not judged
+    /// (for scenarios whose leave step is optional).
+    case released(within: Double, ifTold: Bool)
     /// No request after the anchor (`disconnected`, `failed`, `left`: client reports; `disconnect_event`:
     /// the node's `disconnect` event) except those named, allowing `grace` seconds for requests in flight.
     case noRequestAfter(anchor: String, except: [String], grace: Double)
@@ -64,6 +66,9 @@ public enum CheckKind: Sendable, Equatable {
     case disconnected(reason: String?)
     /// Reported `left` and exited 0.
     case left
+    /// Ended the session by itself: reported `disconnected` or `failed` (any reason)
+    /// before the runner told it to leave, with the exit status each one takes.
+    case ended
     /// Reported a chat `message` with this text (and origin, if given).
     case message(origin: String?, text: String)
     /// The chat messages reported have exactly these texts, in this order.
@@ -79,5 +84,5 @@ public enum CheckKind: Sendable, Equatable {
     static let keys = ["joined", "asked_for_pin", "pin_header", "asked_for_extension", "extension_sent",
                        "token_kept_alive", "refresh_cadence", "refresh_failure_handled", "reconnect_pacing",
                        "reconnect_backoff", "released", "no_request_after", "reconnected", "roster", "failed",
-                       "disconnected", "left", "message", "messages", "sent_message", "requests", "reported", "not_reported"]
+                       "disconnected", "left", "ended", "message", "messages", "sent_message", "requests", "reported", "not_reported"]
 }

@@ -90,7 +90,7 @@ extension CheckKind {
         case .refreshFailureHandled: return "refresh_failure_handled"
         case .reconnectPacing(let m): return "reconnect_pacing(max_per_second: \(m))"
         case .reconnectBackoff: return "reconnect_backoff"
-        case .released(let w): return "released(within: \(n(w)))"
+        case .released(let w, let ifTold): return "released(within: \(n(w))\(ifTold ? ", if_told" : ""))"
         case .noRequestAfter(let a, let ex, let g):
             return "no_request_after(\(a)" + (ex.isEmpty ? "" : ", except: \(ex.joined(separator: "|"))") + (g != 0.2 ? ", grace: \(n(g))" : "") + ")"
         case .reconnected(let w, let rs): return "reconnected(within: \(n(w))\(rs ? ", resync" : ""))"
@@ -98,6 +98,7 @@ extension CheckKind {
         case .failed(let reason): return "failed(\(reason))"
         case .disconnected(let reason): return "disconnected" + Self.args(["reason": reason])
         case .left: return "left"
+        case .ended: return "ended"
         case .message(let o, let t): return "message" + Self.args(["origin": o, "text": t])
         case .messages(let texts): return "messages(\(texts.joined(separator: ", ")))"
         case .sentMessage(let t): return "sent_message(\(t))"
@@ -138,13 +139,14 @@ extension CheckKind {
         case .refreshFailureHandled: result = CheckLibrary.refreshFailureHandled(r)
         case .reconnectPacing(let m): result = CheckLibrary.reconnectPacing(r, maxPerSecond: m)
         case .reconnectBackoff: result = CheckLibrary.reconnectBackoff(r)
-        case .released(let w): result = CheckLibrary.released(r, within: w)
+        case .released(let w, let ifTold): result = CheckLibrary.released(r, within: w, ifTold: ifTold)
         case .noRequestAfter(let a, let ex, let g): result = CheckLibrary.noRequestAfter(r, anchor: a, except: ex, grace: g)
         case .reconnected(let w, let rs): result = CheckLibrary.reconnected(r, within: w, resync: rs)
         case .roster(let names): result = CheckLibrary.roster(r, names)
         case .failed(let reason): result = CheckLibrary.ended(r, "failed", field: "reason", value: reason, exitZero: false)
         case .disconnected(let reason): result = CheckLibrary.ended(r, "disconnected", field: "reason", value: reason, exitZero: true)
         case .left: result = CheckLibrary.ended(r, "left", field: nil, value: nil, exitZero: true)
+        case .ended: result = CheckLibrary.endedByItself(r)
         case .message(let o, let t): result = CheckLibrary.message(r, origin: o, text: t)
         case .messages(let texts): result = CheckLibrary.messages(r, texts)
         case .sentMessage(let t): result = CheckLibrary.sentMessage(r, text: t)

@@ -18,7 +18,7 @@ final class ScenarioSuiteTests: XCTestCase {
         "ejection/disconnect-event-only": ("ignore-disconnect-event", "disconnected("),
         "ejection/eject-during-refreshes": ("refresh-after-disconnect", "no_request_after("),
         "ejection/eject-with-reason": ("disconnect-as-failed", "disconnected("),
-        "ejection/ejected-before-stream": ("no-disconnected", "disconnected"),
+        "ejection/ejected-before-stream": ("no-disconnected", "ended"),
         "events/event-burst": ("stop-reading-after-10", "roster("),
         "events/initial-roster": ("silent-roster", "roster("),
         "events/participants-come-and-go": ("ignore-participant-delete", "roster("),

@@ -138,12 +138,12 @@ final class JudgeTests: XCTestCase {
         runner(["type": "leave"], at: 1.2)
         request("release_token", at: 1.25, token: "t1")                              // the older token, still valid: 200
         client(["type": "left"], at: 1.3)
-        XCTAssertTrue(judge(.released(within: 1)).passed)
+        XCTAssertTrue(judge(.released(within: 1, ifTold: false)).passed)
 
         entries.removeLast(2)
         request("release_token", at: 2.5, token: "t1", status: 403)
         client(["type": "left"], at: 2.6)
-        let late = judge(.released(within: 1))
+        let late = judge(.released(within: 1, ifTold: false))
         XCTAssertFalse(late.passed)
         XCTAssertTrue(late.actual.contains("released 1.30 s after leave") && late.actual.contains("answered 403 (it carried the token from #2, not the newest from #4)"),
                       late.actual)
@@ -151,9 +151,44 @@ final class JudgeTests: XCTestCase {
         entries.removeLast(2)
         client(["type": "left"], at: 1.22)
         request("release_token", at: 1.25, token: "t2")
-        XCTAssertTrue(judge(.released(within: 1)).actual.contains("reported left before the release was answered"))
+        XCTAssertTrue(judge(.released(within: 1, ifTold: false)).actual.contains("reported left before the release was answered"))
         request("release_token", at: 1.26, token: "t2", status: 403)
-        XCTAssertTrue(judge(.released(within: 1)).actual.contains("1 more release_token request(s) after the one answered 200"))
+        XCTAssertTrue(judge(.released(within: 1, ifTold: false)).actual.contains("1 more release_token request(s) after the one answered 200"))
+    }
+
+    /// Without a leave, `released` fails unless the scenario said `if_told` (its leave step is optional).
+    func testReleasedIfToldIsNotJudgedWithoutALeave() {
+        joinedSession()
+        client(["type": "failed", "reason": "protocol"], at: 1)
+        XCTAssertFalse(judge(.released(within: 1, ifTold: false), exit: .exited(1)).passed)
+        let untold = judge(.released(within: 1, ifTold: true), exit: .exited(1))
+        XCTAssertTrue(untold.passed)
+        XCTAssertTrue(untold.actual.contains("not judged"), untold.actual)
+    }
+
+    /// `ended`: disconnected or failed, any reason, before leave, with the exit status each takes.
+    func testEndedAcceptsDisconnectedOrFailedBeforeLeave() {
+        joinedSession()
+        client(["type": "failed", "reason": "protocol"], at: 1)
+        XCTAssertTrue(judge(.ended, exit: .exited(1)).passed)
+        XCTAssertEqual(judge(.ended, exit: .exited(0)).actual, "reported failed and exited with status 0")
+        XCTAssertTrue(judge(.noRequestAfter(anchor: "ended", except: [], grace: 0.2), exit: .exited(1)).passed)
+
+        entries.removeLast()
+        client(["type": "disconnected", "reason": "x"], at: 1)
+        XCTAssertTrue(judge(.ended).passed)
+
+        entries.removeLast()
+        runner(["type": "leave"], at: 0.9)
+        client(["type": "disconnected"], at: 1)
+        XCTAssertEqual(judge(.ended).actual, "reported disconnected only after it was told to leave (at +0.90 s)")
+
+        entries.removeLast(2)
+        runner(["type": "leave"], at: 0.9)
+        client(["type": "left"], at: 1)
+        let left = judge(.ended)
+        XCTAssertFalse(left.passed)
+        XCTAssertTrue(left.actual.hasPrefix("neither disconnected nor failed reported; the client reported: joined, left"), left.actual)
     }
 
     func testReconnectPacingAndBackoff() {

@@ -134,7 +134,7 @@ extension NodeState {
             switch decideRole(c, pinHeader: req.headers["pin"]) {
             case .role(let r): role = r
             case .challenge(let challenge): return Reply.lazy(403, challenge)
-            case .invalidPIN: return Reply.error(403, WireMessage.invalidPIN, c)
+            case .invalidPIN: return Reply.lazy(403, WireMessage.invalidPIN, word: c.invalidPINStatusWord)
             }
         }
         let serviceType: ServiceType = conf.status.locked && role == .guest ? .waitingRoom

@@ -54,6 +54,10 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     public var extensionType: String
     /// `status` word of error answers.
     public var errorStatusWord: String
+    /// `status` word of the wrong-PIN answer (403 "Invalid PIN"). Not `success` by
+    /// default: PexRTC reads a `success` 403 from request_token as a prompt object and
+    /// throws on the plain-string result (docs/client-api.md).
+    public var invalidPINStatusWord: String
     /// Extra seconds after expiry before the participant is ejected.
     public var expiryGrace: Double
     /// `disconnect` reason when a token expires.
@@ -95,6 +99,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         eventIDs = true
         extensionType = "standard"
         errorStatusWord = "success"
+        invalidPINStatusWord = "failure"
         expiryGrace = 0
         expiryReason = WireMessage.tokenExpired
         disconnectCutDelay = 0.1
@@ -113,7 +118,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         case alias, name, type, targets, expires, locked, participants
         case hostPIN = "host_pin", guestPIN = "guest_pin", allowGuests = "allow_guests"
         case keepaliveInterval = "keepalive_interval", eventIDs = "event_ids", extensionType = "extension_type"
-        case errorStatusWord = "error_status_word", expiryGrace = "expiry_grace", expiryReason = "expiry_reason"
+        case errorStatusWord = "error_status_word", invalidPINStatusWord = "invalid_pin_status_word", expiryGrace = "expiry_grace", expiryReason = "expiry_reason"
         case revokeOnRefresh = "revoke_on_refresh", versionID = "version_id", directMedia = "direct_media"
         case initialBurst = "initial_burst", chatEnabled = "chat_enabled", chatEcho = "chat_echo"
         case guestsCanPresent = "guests_can_present", disconnectCutDelay = "disconnect_cut_delay"
@@ -134,6 +139,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         eventIDs = try c.decodeIfPresent(Bool.self, forKey: .eventIDs) ?? d.eventIDs
         extensionType = try c.decodeIfPresent(String.self, forKey: .extensionType) ?? d.extensionType
         errorStatusWord = try c.decodeIfPresent(String.self, forKey: .errorStatusWord) ?? d.errorStatusWord
+        invalidPINStatusWord = try c.decodeIfPresent(String.self, forKey: .invalidPINStatusWord) ?? d.invalidPINStatusWord
         expiryGrace = try c.decodeIfPresent(Double.self, forKey: .expiryGrace) ?? d.expiryGrace
         expiryReason = try c.decodeIfPresent(String.self, forKey: .expiryReason) ?? d.expiryReason
         disconnectCutDelay = try c.decodeIfPresent(Double.self, forKey: .disconnectCutDelay) ?? d.disconnectCutDelay

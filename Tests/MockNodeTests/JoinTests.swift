@@ -1,3 +1,4 @@
+import Foundation
 import MicroHTTP
 import MockNode
 import PexipWire
@@ -61,11 +62,23 @@ final class JoinTests: XCTestCase {
         XCTAssertEqual(try h.join("secure", name: "Guest", pin: "5678").result["role"], .string("GUEST"))
         let wrong = try h.call("POST", "secure", "request_token", pin: "9999", body: "{}")
         XCTAssertEqual(wrong.status, 403)
-        XCTAssertEqual(wrong.json, ["status": "success", "result": "Invalid PIN"])
+        XCTAssertEqual(wrong.json, ["status": "failure", "result": "Invalid PIN"],
+                       "not 'success': PexRTC reads a 'success' 403 as a prompt object and throws on a string")
         let none = try h.call("POST", "secure", "request_token", pin: "none", body: "{}")
         XCTAssertEqual(none.status, 403, "pin: none is not enough when guests need a PIN")
         XCTAssertEqual(none.json?["result"], "Invalid PIN")
         XCTAssertEqual(try h.join("secure", name: "Hash", pin: "1234#").result["role"], .string("HOST"))
+    }
+
+    func testWrongPINWordIsASetting() throws {
+        var conf = ConferenceConfig(alias: "secure", hostPIN: "1234")
+        conf.invalidPINStatusWord = "success"
+        let h = try NodeHarness([conf])
+        let wrong = try h.call("POST", "secure", "request_token", pin: "9999", body: "{}")
+        XCTAssertEqual(wrong.status, 403)
+        XCTAssertEqual(wrong.json, ["status": "success", "result": "Invalid PIN"], "the SDK fixtures' form")
+        let decoded = try JSONDecoder().decode(ConferenceConfig.self, from: Data(#"{"alias":"a","invalid_pin_status_word":"failed"}"#.utf8))
+        XCTAssertEqual(decoded.invalidPINStatusWord, "failed")
     }
 
     func testHostPinWithPinlessGuests() throws {

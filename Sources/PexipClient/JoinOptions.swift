@@ -54,6 +54,16 @@ public struct SessionTiming: Sendable {
     /// never later than half the token's remaining life.
     public var refreshRetries = 4
     public var refreshRetryDelay: Double = 0.25
+    /// Whether a refresh answered 403 ends the session as `disconnected` (the token is gone);
+    /// false ends it as a failure, as Pexip's three clients do.
+    public var refreshForbiddenIsDisconnect = true
+    /// Whether an event stream answered 401 or 403 ends the session at once; false treats it as
+    /// any other stream error and reconnects (a browser's EventSource cannot tell, so PexRTC
+    /// retries; Android retries too).
+    public var streamForbiddenIsFinal = true
+    /// Whether the event stream waits for a refresh on the wire before it (re)connects, so that it
+    /// carries the newest token; false opens it at once, as Android's separate flows do.
+    public var streamWaitsForRefresh = true
 
     public init() {}
 }

@@ -278,7 +278,8 @@ public actor PexipSession {
                     if renewed == nil { return end(.failed(.protocolError("refresh_token answer has no token"))) }
                     return
                 case 403:
-                    return end(.disconnected(outcome?.body.result(String.self) ?? WireMessage.invalidToken))
+                    let reason = outcome?.body.result(String.self) ?? WireMessage.invalidToken
+                    return end(timing.refreshForbiddenIsDisconnect ? .disconnected(reason) : .failed(.forbidden(reason)))
                 case let code where timing.refreshRetryStatuses.contains(code):
                     break
                 case 500...599:
@@ -305,7 +306,7 @@ public actor PexipSession {
         var failures = 0
         var lost = false
         while phase == .active && !Task.isCancelled {
-            await refreshSettled()
+            if timing.streamWaitsForRefresh { await refreshSettled() }
             let connection = node.openEvents(alias, token: token, idleTimeout: timing.streamIdleTimeout)
             stream = connection
             var end: EventStreamEnd = .endedCleanly
@@ -328,7 +329,7 @@ public actor PexipSession {
             }
             connection.cancel()
             guard phase == .active, end != .cancelled else { return }
-            if case .status(let code) = end, code == 401 || code == 403 {
+            if case .status(let code) = end, code == 401 || code == 403, timing.streamForbiddenIsFinal {
                 return self.end(.disconnected(code == 403 ? WireMessage.invalidToken : "HTTP 401 on the event stream"))
             }
             lost = true

@@ -150,6 +150,9 @@ struct Bugs: Sendable {
             t.refreshRetryDelay = 0.1
             (t.reconnectDelay, t.reconnectStep, t.maxReconnectDelay, t.reconnectJitter) = (1, 1, 5, 0)
             t.maxStreamFailures = 1000
+            t.refreshForbiddenIsDisconnect = false
+            t.streamForbiddenIsFinal = false
+            t.streamWaitsForRefresh = false
         case "swift":
             // Never retry a refresh: any error ends the session. Reconnect after 1, 2, 3 s, then a last try.
             t.refreshRetryStatuses = []
@@ -157,6 +160,7 @@ struct Bugs: Sendable {
             t.refreshRetries = 0
             (t.reconnectDelay, t.reconnectStep, t.maxReconnectDelay, t.reconnectJitter) = (1, 1, 5, 0)
             t.maxStreamFailures = 4
+            t.refreshForbiddenIsDisconnect = false
         case "pexrtc":
             // A fixed timer every expires/3 that ticks while a refresh is out; retry on 502/504 and no answer
             // (retries × 500 ms); reconnect after 10 ms + 1 s per error, giving up past 15 s.
@@ -167,6 +171,10 @@ struct Bugs: Sendable {
             t.refreshRetryDelay = 0.5
             (t.reconnectDelay, t.reconnectStep, t.maxReconnectDelay, t.reconnectJitter) = (1.01, 1, 15, 0)
             t.maxStreamFailures = 5
+            // Any refresh error but 502/504 ends the call ("Call Failed: …"); its EventSource cannot
+            // tell a 403 from a dropped connection.
+            t.refreshForbiddenIsDisconnect = false
+            t.streamForbiddenIsFinal = false
         default:
             break
         }

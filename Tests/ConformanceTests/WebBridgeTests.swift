@@ -53,8 +53,9 @@ final class WebBridgeTests: XCTestCase {
     }
 
     /// Pexip's PexRTC (Examples/pexrtc-page) through the suite over HTTPS, when `PEXRTC_JS` names
-    /// a copy of pexrtc.js (third-party: never in this repository). An oracle, not a gate: the
-    /// verdicts are printed for docs/; the test asserts that the page works at all.
+    /// a copy of pexrtc.js (third-party: never in this repository). PexRTC is correct by
+    /// definition, so no scenario may FAIL it (a WARN is a recommendation PexRTC does not follow);
+    /// the verdicts are printed for docs/pexrtc.md.
     func testPexRTCRunsTheSuiteWhenGiven() throws {
         guard let pexrtc = ProcessInfo.processInfo.environment["PEXRTC_JS"], !pexrtc.isEmpty else {
             throw XCTSkip("skipped: set PEXRTC_JS to a copy of pexrtc.js to run the suite against PexRTC")
@@ -69,8 +70,10 @@ final class WebBridgeTests: XCTestCase {
         selection.features = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "tls"]
         let results = SuiteRunner(runner: runner, jobs: 2).run(try ScenarioLoader.loadAll(from: Products.scenarios), selection: selection)
         for r in results { print("PexRTC \(r.outcome.rawValue.uppercased()) \(r.name)") }
-        XCTAssertEqual(results.first { $0.name == "token/release-on-leave" }?.outcome, .passed,
-                       results.first { $0.name == "token/release-on-leave" }.map { ConsoleReport.details($0, file: nil, trace: true) } ?? "")
+        XCTAssertGreaterThanOrEqual(results.filter { $0.outcome == .passed }.count, 30)
+        for r in results where r.outcome == .failed || r.outcome == .flaky {
+            XCTFail("the suite failed Pexip's own client: " + ConsoleReport.details(r, file: nil, trace: true))
+        }
     }
 
     /// A page that shows an alert and then never returns: the run ends, and no Chromium

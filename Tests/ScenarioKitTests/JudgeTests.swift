@@ -156,6 +156,22 @@ final class JudgeTests: XCTestCase {
         XCTAssertTrue(judge(.released(within: 1, ifTold: false)).actual.contains("1 more release_token request(s) after the one answered 200"))
     }
 
+    /// Old tokens revoked on refresh: a refresh answered while the release was on its way refuses
+    /// the release that carried the newest token when it left. Not the client's fault; carrying
+    /// an older token still is.
+    func testReleasedOvertakenByARefreshIsNotTheClientsFault() {
+        joinedSession()
+        runner(["type": "leave"], at: 1.1)
+        request("refresh_token", at: 1.3, token: "t1", issue: "t2")
+        request("release_token", at: 1.35, token: "t1", status: 403)
+        entries[entries.count - 1].received = 1.2
+        client(["type": "left"], at: 1.4)
+        XCTAssertTrue(judge(.released(within: 1, ifTold: false)).passed, judge(.released(within: 1, ifTold: false)).actual)
+
+        entries[entries.count - 2].received = 1.32     // sent after the new token came: it should have carried t2
+        XCTAssertFalse(judge(.released(within: 1, ifTold: false)).passed)
+    }
+
     /// Without a leave, `released` fails unless the scenario said `if_told` (its leave step is optional).
     func testReleasedIfToldIsNotJudgedWithoutALeave() {
         joinedSession()

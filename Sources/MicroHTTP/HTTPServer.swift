@@ -67,22 +67,44 @@ public final class HTTPServer: Sendable {
         case initial, running, stopping, stopped
     }
 
+    /// The life of the server, with what each stage holds: only a running server has a
+    /// daemon (and the retain that keeps `self` alive for libmicrohttpd's callbacks).
+    private enum Life {
+        case initial
+        case running(daemon: OpaquePointer, retained: Unmanaged<HTTPServer>)
+        case stopping
+        case stopped
+
+        var phase: Phase {
+            switch self {
+            case .initial: return .initial
+            case .running: return .running
+            case .stopping: return .stopping
+            case .stopped: return .stopped
+            }
+        }
+    }
+
     private struct State {
-        var phase: Phase = .initial
-        var daemon: OpaquePointer?
+        var life: Life = .initial
         var port: UInt16 = 0
         var streams: [Int: EventStream] = [:]
         /// Each open stream's socket, for the peer checks (removed with the stream, which
         /// happens before libmicrohttpd closes the socket).
         var sockets: [Int: Int32] = [:]
         var deferred: [ObjectIdentifier: DeferredResponse] = [:]
-        var retained: Unmanaged<HTTPServer>?
+
+        /// Whether a stop must still wait: a stream is open or a connection is suspended.
+        var busy: Bool { !streams.isEmpty || deferred.values.contains { $0.isSuspended } }
     }
 
     public let configuration: Configuration
     let handler: HTTPHandler
     let logger: Logger
     private let state = Locked(State())
+    /// Signalled whenever a stream or a deferred answer goes away, and when a stop ends:
+    /// what `stop()` waits on.
+    private let settled = NSCondition()
     let heartbeats: HeartbeatScheduler
     private let peerTimer = Locked<DispatchSourceTimer?>(nil)
 
@@ -96,7 +118,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// The phase now.
-    public var phase: Phase { state.withLock { $0.phase } }
+    public var phase: Phase { state.withLock { $0.life.phase } }
 
     /// The bound port (0 before start).
     public var port: UInt16 { state.withLock { $0.port } }
@@ -107,7 +129,11 @@ public final class HTTPServer: Sendable {
     /// Binds and starts serving. Throws if the address is taken or invalid.
     public func start() throws {
         try state.withLock { s in
-            guard s.phase == .initial else { throw HTTPServerError("server already started") }
+            switch s.life {
+            case .initial: break
+            case .running, .stopping: throw HTTPServerError("server already started")
+            case .stopped: throw HTTPServerError("server stopped: a stopped server does not start again; make a new one")
+            }
             signal(SIGPIPE, SIG_IGN)
             let retained = Unmanaged.passRetained(self)
             let flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
@@ -144,53 +170,80 @@ public final class HTTPServer: Sendable {
                     : String(cString: strerror(error))
                 throw HTTPServerError("cannot listen on \(configuration.host):\(configuration.port): \(reason)")
             }
-            s.daemon = daemon
             s.port = mmcu_daemon_port(daemon)
-            s.retained = retained
-            s.phase = .running
+            s.life = .running(daemon: daemon, retained: retained)
         }
         startPeerChecks()
         logger.debug("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
     }
 
     /// Stops serving: pending deferred answers get 503, every stream is cut,
-    /// and the daemon stops once no connection is suspended. Idempotent.
+    /// and the daemon stops once no connection is suspended (10 s at most).
+    /// Idempotent: a second call, concurrent or later, returns once the
+    /// server is stopped; a server never started just becomes stopped.
     public func stop() {
-        let (streams, deferred): ([EventStream], [DeferredResponse]) = state.withLock { s in
-            guard s.phase == .running else { return ([], []) }
-            s.phase = .stopping
-            return (Array(s.streams.values), Array(s.deferred.values))
-        }
-        guard phase == .stopping else { return }
-        for d in deferred {
-            d.fulfil(.response(HTTPResponse(status: 503, contentType: "text/plain", text: "server stopping\n")))
-        }
-        for stream in streams { stream.close(error: true) }
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            let busy = state.withLock { s in
-                !s.streams.isEmpty || s.deferred.values.contains { $0.isSuspended }
+        enum Claim { case mine(OpaquePointer, Unmanaged<HTTPServer>, [EventStream], [DeferredResponse]), wait, done }
+        let claim: Claim = state.withLock { s in
+            switch s.life {
+            case .initial:
+                s.life = .stopped
+                return .done
+            case .running(let daemon, let retained):
+                s.life = .stopping
+                return .mine(daemon, retained, Array(s.streams.values), Array(s.deferred.values))
+            case .stopping: return .wait
+            case .stopped: return .done
             }
-            if !busy { break }
-            usleep(2_000)
         }
-        let (daemon, retained) = state.withLock { s in (s.daemon, s.retained) }
-        if let daemon { MHD_stop_daemon(daemon) }
-        heartbeats.cancelAll()
-        peerTimer.withLock { t in
-            t?.cancel()
-            t = nil
+        switch claim {
+        case .done:
+            return
+        case .wait:
+            waitFor { $0.life.phase == .stopped }
+            return
+        case .mine(let daemon, let retained, let streams, let deferred):
+            for d in deferred {
+                d.fulfil(.response(HTTPResponse(status: 503, contentType: "text/plain", text: "server stopping\n")))
+            }
+            for stream in streams { stream.close(error: true) }
+            waitFor(atMost: 10) { !$0.busy }
+            MHD_stop_daemon(daemon)
+            heartbeats.cancelAll()
+            peerTimer.withLock { t in
+                t?.cancel()
+                t = nil
+            }
+            state.withLock { s in
+                s.streams = [:]
+                s.sockets = [:]
+                s.deferred = [:]
+                s.life = .stopped
+            }
+            signalSettled()
+            retained.release()
+            logger.debug("stopped")
         }
-        state.withLock { s in
-            s.daemon = nil
-            s.retained = nil
-            s.streams = [:]
-            s.sockets = [:]
-            s.deferred = [:]
-            s.phase = .stopped
+    }
+
+    /// Blocks until `done` holds for the state (or `atMost` seconds passed), woken by `signalSettled`.
+    private func waitFor(atMost seconds: Double = .infinity, _ done: (State) -> Bool) {
+        // (No `distantFuture` deadline: Foundation on Linux traps converting it to a timespec.)
+        let deadline = seconds.isFinite ? Date().addingTimeInterval(seconds) : nil
+        settled.lock()
+        defer { settled.unlock() }
+        while !state.withLock({ done($0) }) {
+            if let deadline {
+                if !settled.wait(until: deadline) { return }
+            } else {
+                settled.wait()
+            }
         }
-        retained?.release()
-        logger.debug("stopped")
+    }
+
+    private func signalSettled() {
+        settled.lock()
+        settled.broadcast()
+        settled.unlock()
     }
 
     private func startPeerChecks() {
@@ -229,11 +282,11 @@ public final class HTTPServer: Sendable {
 
     // MARK: - bookkeeping used by the bridge
 
-    var isAcceptingWork: Bool { state.withLock { $0.phase == .running } }
+    var isAcceptingWork: Bool { state.withLock { $0.life.phase == .running } }
 
     func register(_ stream: EventStream, socket: Int32 = -1) -> Bool {
         let ok = state.withLock { s -> Bool in
-            guard s.phase == .running else { return false }
+            guard s.life.phase == .running else { return false }
             s.streams[stream.id] = stream
             if socket >= 0 { s.sockets[stream.id] = socket }
             return true
@@ -248,13 +301,14 @@ public final class HTTPServer: Sendable {
                 s.streams.removeValue(forKey: stream.id)
                 s.sockets.removeValue(forKey: stream.id)
             }
+            self.signalSettled()
         }
         return true
     }
 
     func register(_ deferred: DeferredResponse) -> Bool {
         state.withLock { s in
-            guard s.phase == .running else { return false }
+            guard s.life.phase == .running else { return false }
             s.deferred[ObjectIdentifier(deferred)] = deferred
             return true
         }
@@ -262,5 +316,6 @@ public final class HTTPServer: Sendable {
 
     func unregister(_ deferred: DeferredResponse) {
         _ = state.withLock { $0.deferred.removeValue(forKey: ObjectIdentifier(deferred)) }
+        signalSettled()
     }
 }

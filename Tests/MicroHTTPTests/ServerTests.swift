@@ -335,6 +335,33 @@ final class ServerTests: XCTestCase {
         server.stop()
     }
 
+    /// The life of a server is one way: initial → running → stopping → stopped. Start twice
+    /// throws, a stopped server does not start again, stop is idempotent and a stop racing
+    /// another returns only once the server is stopped (libmicrohttpd's daemon stopped once).
+    func testLifecycleStartTwiceStopTwice() throws {
+        let server = try echoServer()
+        XCTAssertEqual(server.phase, .running)
+        XCTAssertThrowsError(try server.start()) { XCTAssertTrue("\($0)".contains("already started"), "\($0)") }
+        let (streamServer, _) = try streamServer(heartbeat: 0)
+        let clients = try openStreams(5, on: streamServer)
+        let stopped = Locked<[HTTPServer.Phase]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            streamServer.stop()
+            stopped.withLock { $0.append(streamServer.phase) }
+        }
+        XCTAssertEqual(stopped.withLock { $0 }, Array(repeating: .stopped, count: 8), "every stop returned after the server stopped")
+        for c in clients { XCTAssertEqual(try c.readChunk(), .cut) }
+        XCTAssertThrowsError(try streamServer.start()) { XCTAssertTrue("\($0)".contains("does not start again"), "\($0)") }
+        server.stop()
+        server.stop()
+        XCTAssertEqual(server.phase, .stopped)
+
+        let never = HTTPServer { _ in .drop }
+        never.stop()
+        XCTAssertEqual(never.phase, .stopped, "a server stopped before it started is stopped")
+        XCTAssertThrowsError(try never.start())
+    }
+
     func testPortInUseIsAClearError() throws {
         let first = try echoServer()
         var config = HTTPServer.Configuration()

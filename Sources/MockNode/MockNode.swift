@@ -48,7 +48,16 @@ public final class MockNode: Sendable {
 
     public let configuration: Configuration
     let state: StateLock<NodeState>
-    private let server = Locked<HTTPServer?>(nil)
+    /// Where the node is in its life; only a running node has a server. Start and stop
+    /// run one at a time (`lifecycle`), so a stop racing another returns once the node is stopped.
+    public enum Phase: String, Sendable { case initial, running, stopped }
+    private enum Life {
+        case initial
+        case running(HTTPServer)
+        case stopped
+    }
+    private let life = Locked<Life>(.initial)
+    private let lifecycle = NSLock()
     let journalSignal = JournalSignal()
     private let link: NodeLink
     let closeQueue = DispatchQueue(label: "MockNode.streams")
@@ -83,29 +92,57 @@ public final class MockNode: Sendable {
 
     // MARK: - lifecycle
 
-    /// Starts serving. Throws if the address cannot be bound.
+    /// Starts serving. Throws if the address cannot be bound (the node stays
+    /// unstarted and may be started again), if it is running, or if it was stopped.
     public func start() throws {
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
+        switch life.withLock({ $0 }) {
+        case .initial: break
+        case .running: throw MockNodeError.lifecycle("the node is already running (on port \(port))")
+        case .stopped: throw MockNodeError.lifecycle("the node was stopped: a stopped node does not start again; make a new one")
+        }
         let http = HTTPServer(configuration: configuration.http, logger: configuration.logger) { [self] request in
             handle(request)
         }
         try http.start()
-        server.withLock { $0 = http }
+        life.withLock { $0 = .running(http) }
+        configuration.logger.debug("node running", metadata: ["port": "\(http.port)"])
     }
 
-    /// Stops serving: streams are cut, pending answers get 503. Idempotent.
+    /// Stops serving: streams are cut, pending answers get 503, token timers are
+    /// cancelled. Idempotent; a node never started just becomes stopped.
     public func stop() {
-        let http = server.withLock { s -> HTTPServer? in
-            defer { s = nil }
-            return s
+        lifecycle.lock()
+        defer { lifecycle.unlock() }
+        let previous = life.withLock { l -> Life in
+            defer { l = .stopped }
+            return l
         }
-        http?.stop()
+        guard case .running(let http) = previous else { return }
+        http.stop()
         mutate { s in
             for p in s.participants.values { p.expiryTimer?.cancel() }
         }
+        configuration.logger.debug("node stopped")
+    }
+
+    /// The phase now.
+    public var phase: Phase {
+        switch life.withLock({ $0 }) {
+        case .initial: return .initial
+        case .running: return .running
+        case .stopped: return .stopped
+        }
+    }
+
+    private var http: HTTPServer? {
+        if case .running(let h) = life.withLock({ $0 }) { return h }
+        return nil
     }
 
     /// The bound port (0 when not running).
-    public var port: UInt16 { server.withLock { $0?.port ?? 0 } }
+    public var port: UInt16 { http?.port ?? 0 }
 
     /// `http://<host>:<port>`, the node address a client is given.
     public var baseURL: String {
@@ -116,7 +153,7 @@ public final class MockNode: Sendable {
     }
 
     /// Event streams open now.
-    public var openStreamCount: Int { server.withLock { $0?.openStreamCount ?? 0 } }
+    public var openStreamCount: Int { http?.openStreamCount ?? 0 }
 
     // MARK: - state access
 

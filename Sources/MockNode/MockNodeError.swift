@@ -8,6 +8,8 @@ public enum MockNodeError: Error, Equatable, CustomStringConvertible {
     case notManualClock
     case badRequest(String)
     case participantExists(String)
+    /// `start()` on a node that is running, or was stopped (a stopped node does not start again).
+    case lifecycle(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum MockNodeError: Error, Equatable, CustomStringConvertible {
         case .notManualClock: return "the node runs on the system clock; start it with a manual clock to advance time"
         case .badRequest(let why): return why
         case .participantExists(let u): return "a participant with uuid '\(u)' is already on the node; give another uuid or none"
+        case .lifecycle(let why): return why
         }
     }
 
@@ -26,7 +29,7 @@ public enum MockNodeError: Error, Equatable, CustomStringConvertible {
     var httpStatus: Int {
         switch self {
         case .unknownConference, .unknownParticipant: return 404
-        case .notManualClock, .notSimulated, .participantExists: return 409
+        case .notManualClock, .notSimulated, .participantExists, .lifecycle: return 409
         default: return 400
         }
     }

@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "MicroHTTP", targets: ["MicroHTTP"]),
         .library(name: "PexipWire", targets: ["PexipWire"]),
         .library(name: "MockNode", targets: ["MockNode"]),
+        .library(name: "MockNodeTesting", targets: ["MockNodeTesting"]),
         .library(name: "ScenarioKit", targets: ["ScenarioKit"]),
         .library(name: "Conformance", targets: ["Conformance"]),
         .library(name: "PexipClient", targets: ["PexipClient"]),
@@ -41,6 +42,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // For people embedding the node in their own tests: a scoped running node, a typed wire client.
+        .target(name: "MockNodeTesting", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
         .target(name: "CUDPExchange"),
         .target(name: "PexipClient", dependencies: ["PexipWire", "CUDPExchange"]),
         .target(
@@ -86,7 +89,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "ScenarioKitTests", dependencies: ["ScenarioKit", "MockNode", "PexipWire"]),
-        .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MicroHTTP", "PexipWire"]),
+        .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MockNodeTesting", "MicroHTTP", "PexipWire"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CLITests", dependencies: ["mockmcu", "mockmcu-fuzz", "pexip-client", "MockNode", "MicroHTTP", "PexipWire", "TestSupport"]),
         // A deliberately broken client (the reference client with bugs switched on) for the scenarios' tests.
@@ -99,8 +102,8 @@ let package = Package(
             name: "ConformanceTests",
             dependencies: ["Conformance", "ScenarioKit", "PexipWire", "MockNode", "pexip-client", "broken-client", "TestSupport"]
         ),
-        .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipClientNIO", "PexipWire", "MockNode"]),
-        .testTarget(name: "PexipClientNIOTests", dependencies: ["PexipClientNIO", "PexipClient", "MockNode", "MicroHTTP"]),
+        .testTarget(name: "PexipClientTests", dependencies: ["PexipClient", "PexipClientNIO", "PexipWire", "MockNode", "MockNodeTesting"]),
+        .testTarget(name: "PexipClientNIOTests", dependencies: ["PexipClientNIO", "PexipClient", "MockNode", "MockNodeTesting", "MicroHTTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

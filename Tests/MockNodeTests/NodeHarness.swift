@@ -1,26 +1,23 @@
 import Foundation
 import MicroHTTP
 import MockNode
+import MockNodeTesting
 import PexipWire
-import XCTest
 
-/// A live node on an ephemeral loopback port with a manual clock, and a
-/// plain wire client for it.
+/// These tests' node: MockNodeTesting's `TestNode` on a manual clock, with the
+/// short names the tests use.
 final class NodeHarness {
-    let node: MockNode
-    let clock = ManualClock()
+    let test: TestNode
+    var node: MockNode { test.node }
+    var clock: ManualClock { test.clock! }
 
     init(_ conferences: [ConferenceConfig], configure: (inout MockNode.Configuration) -> Void = { _ in }) throws {
-        var config = MockNode.Configuration(conferences: conferences)
-        config.clock = clock
-        configure(&config)
-        node = try MockNode(config)
-        try node.start()
+        test = try TestNode(conferences: conferences, manualClock: true, configure: configure)
     }
 
-    deinit { node.stop() }
+    deinit { test.stop() }
 
-    var port: UInt16 { node.port }
+    var port: UInt16 { test.port }
 
     func path(_ alias: String, _ request: String) -> String { APIPath.conference(alias, request) }
 
@@ -28,24 +25,15 @@ final class NodeHarness {
     @discardableResult
     func call(_ method: String, _ alias: String, _ request: String, token: String? = nil, pin: String? = nil,
               body: String? = nil, headers: [(String, String)] = []) throws -> (status: Int, json: JSONValue?, raw: LoopbackResponse) {
-        var h = headers
-        if let token { h.append(("token", token)) }
-        if let pin { h.append(("pin", pin)) }
-        if body != nil { h.append(("Content-Type", "application/json")) }
-        let r = try LoopbackClient.request(port: port, method: method, target: path(alias, request), headers: h,
-                                           body: Array((body ?? "").utf8))
-        return (r.status, JSONValue.parse(r.body), r)
+        let a = try test.client.call(method, alias, request, token: token, pin: pin, body: body, headers: headers)
+        return (a.status, a.json, a.raw)
     }
 
     /// request_token that must succeed; returns (token, participant uuid, result).
     func join(_ alias: String, name: String, pin: String? = nil, body extra: [String: JSONValue] = [:]) throws
         -> (token: String, uuid: String, result: JSONValue) {
-        var o = extra
-        o["display_name"] = .string(name)
-        let r = try call("POST", alias, "request_token", pin: pin, body: JSONValue.object(o).jsonText)
-        XCTAssertEqual(r.status, 200, "request_token failed: \(r.raw.text)")
-        let result = try XCTUnwrap(r.json?["result"])
-        return (try XCTUnwrap(result["token"]?.stringValue), try XCTUnwrap(result["participant_uuid"]?.stringValue), result)
+        let j = try test.client.join(alias, name: name, pin: pin, body: extra)
+        return (j.token, j.uuid, j.result)
     }
 
     /// Opens the event stream and reads past the initial burst.
@@ -56,78 +44,6 @@ final class NodeHarness {
     }
 
     func openEvents(_ alias: String, token: String, viaQuery: Bool = false) throws -> EventReader {
-        let client = try LoopbackClient(port: port, timeout: 5)
-        if viaQuery {
-            try client.sendRequest(method: "GET", target: path(alias, "events") + "?token=" + token)
-        } else {
-            try client.sendRequest(method: "GET", target: path(alias, "events"), headers: [("token", token)])
-        }
-        let head = try client.readHead()
-        return EventReader(client: client, status: head.status, headers: head.headers)
-    }
-}
-
-/// Reads SSE events from a chunked stream with the W3C parser.
-final class EventReader {
-    let client: LoopbackClient
-    let status: Int
-    let headers: HTTPHeaders
-    private var parser = SSEParser()
-    private var queued: [SSEEvent] = []
-    /// How the stream ended, once it has.
-    private(set) var ending: ChunkRead?
-    private(set) var rawText = ""
-
-    init(client: LoopbackClient, status: Int, headers: HTTPHeaders) {
-        self.client = client
-        self.status = status
-        self.headers = headers
-    }
-
-    var commentCount: Int { parser.commentCount }
-
-    /// The next event, or nil if the stream ended.
-    func next() throws -> SSEEvent? {
-        while queued.isEmpty {
-            guard ending == nil else { return nil }
-            let chunk = try client.readChunk()
-            switch chunk {
-            case .data(let bytes):
-                rawText += String(decoding: bytes, as: UTF8.self)
-                queued += parser.feed(bytes)
-            case .end, .cut:
-                parser.finish()
-                ending = chunk
-            }
-        }
-        return queued.removeFirst()
-    }
-
-    /// Events up to and including the first named `name`.
-    func read(until name: String) throws -> [SSEEvent] {
-        var out: [SSEEvent] = []
-        while let e = try next() {
-            out.append(e)
-            if e.event == name { return out }
-        }
-        XCTFail("stream ended before \(name); got \(out.map(\.event))")
-        return out
-    }
-
-    /// Reads until the stream ends; returns the remaining events.
-    func drain() throws -> [SSEEvent] {
-        var out: [SSEEvent] = []
-        while let e = try next() { out.append(e) }
-        return out
-    }
-
-    /// Reads one more raw chunk (for heartbeats).
-    func nextChunk() throws -> ChunkRead {
-        let c = try client.readChunk()
-        if case .data(let bytes) = c {
-            rawText += String(decoding: bytes, as: UTF8.self)
-            queued += parser.feed(bytes)
-        }
-        return c
+        try test.client.events(alias, token: token, viaQuery: viaQuery)
     }
 }

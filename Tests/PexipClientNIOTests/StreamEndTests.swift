@@ -2,6 +2,7 @@ import Foundation
 import PexipClient
 import PexipClientNIO
 import MockNode
+import MockNodeTesting
 import XCTest
 
 final class StreamEndTests: XCTestCase {
@@ -9,9 +10,9 @@ final class StreamEndTests: XCTestCase {
     /// AsyncHTTPClient-based client; with the cut in the same instant, some rounds under
     /// load ended with the event lost and a later 403 ("Invalid token") instead.
     func testEjectReasonArrivesOverNIO() throws {
-        let node = try MockNode(conferences: [ConferenceConfig(alias: "meet")])
-        try node.start()
-        defer { node.stop() }
+        let test = try TestNode(conferences: [ConferenceConfig(alias: "meet")])
+        defer { test.stop() }
+        let node = test.node
         let url = URL(string: node.baseURL)!
         let done = expectation(description: "rounds")
         Task {

@@ -1,6 +1,7 @@
 import Foundation
 import MicroHTTP
 import MockNode
+import MockNodeTesting
 import PexipClient
 import PexipClientNIO
 import XCTest
@@ -9,11 +10,9 @@ final class TLSClientTests: XCTestCase {
     /// Synchronous (the certificate is made by a child process); the client runs in a Task.
     func testJoinsAnHTTPSNodeTrustingItsCertificateAndRefusesWithoutIt() throws {
         let tls = try TLSIdentity.selfSigned()
-        var config = MockNode.Configuration(conferences: ConferenceConfig.builtins)
-        config.http.tls = tls
-        let node = try MockNode(config)
-        try node.start()
-        defer { node.stop() }
+        let test = try TestNode(conferences: ConferenceConfig.builtins) { $0.http.tls = tls }
+        defer { test.stop() }
+        let node = test.node
         XCTAssertTrue(node.baseURL.hasPrefix("https://"))
         let url = URL(string: node.baseURL)!
         let done = expectation(description: "client")

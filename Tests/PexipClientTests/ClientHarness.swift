@@ -1,23 +1,22 @@
 import Foundation
 import MockNode
+import MockNodeTesting
 import PexipClient
 import PexipWire
 import XCTest
 
-/// A live mock node on an ephemeral loopback port for client tests (real time).
+/// A live mock node (MockNodeTesting's `TestNode`, real time) for client tests.
 final class ClientHarness {
-    let node: MockNode
+    let test: TestNode
+    var node: MockNode { test.node }
     var url: URL { URL(string: node.baseURL)! }
 
     init(_ conferences: [ConferenceConfig] = ConferenceConfig.builtins,
          configure: (inout MockNode.Configuration) -> Void = { _ in }) throws {
-        var config = MockNode.Configuration(conferences: conferences)
-        configure(&config)
-        node = try MockNode(config)
-        try node.start()
+        test = try TestNode(conferences: conferences, configure: configure)
     }
 
-    deinit { node.stop() }
+    deinit { test.stop() }
 
     func join(_ alias: String, _ name: String, configure: (inout JoinOptions) -> Void = { _ in }) async throws -> PexipSession {
         var options = JoinOptions(displayName: name)

@@ -93,9 +93,12 @@ public final class HTTPServer: Sendable {
         /// happens before libmicrohttpd closes the socket).
         var sockets: [Int: Int32] = [:]
         var deferred: [ObjectIdentifier: DeferredResponse] = [:]
+        /// Deferred answers taken and being sent, until their requests complete.
+        var sendingDeferred = 0
 
-        /// Whether a stop must still wait: a stream is open or a connection is suspended.
-        var busy: Bool { !streams.isEmpty || deferred.values.contains { $0.isSuspended } }
+        /// Whether a stop must still wait: a stream is open, or a deferred answer is still to be
+        /// given or still on its way (stopping the daemon then would lose it).
+        var busy: Bool { !streams.isEmpty || !deferred.isEmpty || sendingDeferred > 0 }
     }
 
     public let configuration: Configuration
@@ -217,6 +220,7 @@ public final class HTTPServer: Sendable {
                 s.streams = [:]
                 s.sockets = [:]
                 s.deferred = [:]
+                s.sendingDeferred = 0
                 s.life = .stopped
             }
             signalSettled()
@@ -312,6 +316,20 @@ public final class HTTPServer: Sendable {
             s.deferred[ObjectIdentifier(deferred)] = deferred
             return true
         }
+    }
+
+    /// A deferred answer was taken and is being sent: it leaves the table, and counts until
+    /// `sentDeferred()` (its request completed).
+    func sending(_ deferred: DeferredResponse) {
+        state.withLock { s in
+            s.deferred.removeValue(forKey: ObjectIdentifier(deferred))
+            s.sendingDeferred += 1
+        }
+    }
+
+    func sentDeferred() {
+        state.withLock { $0.sendingDeferred = max(0, $0.sendingDeferred - 1) }
+        signalSettled()
     }
 
     func unregister(_ deferred: DeferredResponse) {

@@ -13,6 +13,8 @@ final class RequestContext {
     var tooLarge = false
     var answered = false
     var deferred: DeferredResponse?
+    /// A deferred answer is being sent on this connection: the server counts it until the request completes.
+    var sendingDeferred = false
 }
 
 private final class ValueCollector {
@@ -112,7 +114,8 @@ private func process(_ result: HTTPResult, context: RequestContext, connection: 
                          on: connection)
         }
         if let ready = deferred.takeOrSuspend(ConnectionHandle(raw: connection)) {
-            server.unregister(deferred)
+            server.sending(deferred)
+            context.sendingDeferred = true
             return process(ready, context: context, connection: connection, server: server)
         }
         context.deferred = deferred
@@ -151,12 +154,10 @@ func mhdAccessHandler(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePoint
     let context = Unmanaged<RequestContext>.fromOpaque(raw).takeUnretainedValue()
 
     if let deferred = context.deferred {
+        guard let ready = deferred.takeOrSuspend(ConnectionHandle(raw: connection)) else { return .YES }
         context.deferred = nil
-        server.unregister(deferred)
-        guard let ready = deferred.takeOrSuspend(ConnectionHandle(raw: connection)) else {
-            context.deferred = deferred
-            return .YES
-        }
+        server.sending(deferred)
+        context.sendingDeferred = true
         return process(ready, context: context, connection: connection, server: server)
     }
     if context.answered {
@@ -202,5 +203,10 @@ func mhdRequestCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePo
     guard let conCls, let raw = conCls.pointee else { return }
     conCls.pointee = nil
     guard raw != mmcu_too_many_params() else { return }  // ended before the handler saw it
-    Unmanaged<RequestContext>.fromOpaque(raw).release()
+    let context = Unmanaged<RequestContext>.fromOpaque(raw).takeRetainedValue()
+    if let cls {
+        let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+        if let waiting = context.deferred { server.unregister(waiting) }  // ended while waiting for its answer
+        if context.sendingDeferred { server.sentDeferred() }
+    }
 }

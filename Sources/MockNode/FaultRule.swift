@@ -13,8 +13,9 @@ public struct FaultRule: Codable, Sendable, Equatable {
 
     /// A pattern matched against the request path: `*` matches any run of
     /// characters; a pattern without `/` matches the last path segment(s)
-    /// (e.g. `refresh_token`, `participants/*/mute`).
-    public var path: String
+    /// (e.g. `refresh_token`, `participants/*/mute`). Named as in scenario files; the
+    /// control API also takes it as `path`, its earlier name.
+    public var request: String
     public var method: String?
     public var action: Action
     public var status: Int?
@@ -26,9 +27,9 @@ public struct FaultRule: Codable, Sendable, Equatable {
     /// A name for the journal; defaults to a description of the rule.
     public var name: String?
 
-    public init(path: String, method: String? = nil, action: Action, status: Int? = nil, body: String? = nil,
+    public init(request: String, method: String? = nil, action: Action, status: Int? = nil, body: String? = nil,
                 delay: Double? = nil, count: Int = 1, name: String? = nil) {
-        self.path = path
+        self.request = request
         self.method = method
         self.action = action
         self.status = status
@@ -40,7 +41,11 @@ public struct FaultRule: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        path = try c.decode(String.self, forKey: .path)
+        guard let request = try c.decodeIfPresent(String.self, forKey: .request) ?? c.decodeIfPresent(String.self, forKey: .path) else {
+            throw DecodingError.keyNotFound(CodingKeys.request, .init(codingPath: c.codingPath,
+                debugDescription: "a fault needs the request it applies to, e.g. refresh_token"))
+        }
+        self.request = request
         method = try c.decodeIfPresent(String.self, forKey: .method)
         status = try c.decodeIfPresent(Int.self, forKey: .status)
         body = try c.decodeIfPresent(String.self, forKey: .body)
@@ -59,7 +64,19 @@ public struct FaultRule: Codable, Sendable, Equatable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case path, method, action, status, body, delay, count, name }
+    enum CodingKeys: String, CodingKey { case request, path, method, action, status, body, delay, count, name }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(request, forKey: .request)
+        try c.encodeIfPresent(method, forKey: .method)
+        try c.encode(action, forKey: .action)
+        try c.encodeIfPresent(status, forKey: .status)
+        try c.encodeIfPresent(body, forKey: .body)
+        try c.encodeIfPresent(delay, forKey: .delay)
+        try c.encode(count, forKey: .count)
+        try c.encodeIfPresent(name, forKey: .name)
+    }
 
     /// Why the rule cannot be used, if it cannot.
     public var problem: String? {
@@ -79,17 +96,17 @@ public struct FaultRule: Codable, Sendable, Equatable {
     public var label: String {
         if let name { return name }
         switch action {
-        case .status: return "status \(status ?? 0) on \(path)"
-        case .delay: return "delay \(delay ?? 0)s on \(path)"
-        case .drop: return "drop on \(path)"
+        case .status: return "status \(status ?? 0) on \(request)"
+        case .delay: return "delay \(delay ?? 0)s on \(request)"
+        case .drop: return "drop on \(request)"
         }
     }
 
     /// Whether the rule applies to a request.
     public func matches(method: String, path requestPath: String) -> Bool {
         if let m = self.method, m.uppercased() != method.uppercased() { return false }
-        if self.path.hasPrefix("/") { return Self.glob(self.path, requestPath) }
-        return Self.glob("*/" + self.path, requestPath) || Self.glob(self.path, requestPath)
+        if request.hasPrefix("/") { return Self.glob(request, requestPath) }
+        return Self.glob("*/" + request, requestPath) || Self.glob(request, requestPath)
     }
 
     static func glob(_ pattern: String, _ text: String) -> Bool {

@@ -148,7 +148,7 @@ enum TimelineParser {
         let chosen = [status != nil, delay != nil, drop].filter { $0 }.count
         guard chosen == 1 else { throw r.error("'fail' needs exactly one of 'status', 'delay' or 'drop: true'", at: n) }
         let action: FaultRule.Action = status != nil ? .status : (delay != nil ? .delay : .drop)
-        let rule = FaultRule(path: try r.string(request, what: "'request'"),
+        let rule = FaultRule(request: try r.string(request, what: "'request'"),
                              method: try p["method"].map { try r.string($0, what: "'method'") },
                              action: action, status: status,
                              body: try p["body"].map { try r.json($0).jsonText }, delay: delay,

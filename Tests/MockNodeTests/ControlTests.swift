@@ -63,16 +63,16 @@ final class ControlTests: XCTestCase {
     func testFaultRulesStatusDelayDrop() throws {
         let h = try NodeHarness([ConferenceConfig(alias: "meet")])
         let a = try h.join("meet", name: "A")
-        try h.node.addFault(FaultRule(path: "refresh_token", action: .status, status: 503, count: 2))
+        try h.node.addFault(FaultRule(request: "refresh_token", action: .status, status: 503, count: 2))
         XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 503)
         XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 503)
         XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 200, "count exhausted")
 
-        try h.node.addFault(FaultRule(path: "participants", method: "GET", action: .drop))
+        try h.node.addFault(FaultRule(request: "participants", method: "GET", action: .drop))
         XCTAssertThrowsError(try h.call("GET", "meet", "participants", token: a.token))
         XCTAssertEqual(try h.call("GET", "meet", "participants", token: a.token).status, 200)
 
-        try h.node.addFault(FaultRule(path: "conference_status", action: .delay, delay: 0.2))
+        try h.node.addFault(FaultRule(request: "conference_status", action: .delay, delay: 0.2))
         let started = Date()
         XCTAssertEqual(try h.call("GET", "meet", "conference_status", token: a.token).status, 200)
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.19)
@@ -80,7 +80,7 @@ final class ControlTests: XCTestCase {
         let faulted = h.node.journal().filter { $0.fault != nil }
         XCTAssertEqual(faulted.count, 4)
         XCTAssertEqual(faulted.first?.status, 503)
-        XCTAssertThrowsError(try h.node.addFault(FaultRule(path: "x", action: .status)))
+        XCTAssertThrowsError(try h.node.addFault(FaultRule(request: "x", action: .status)))
     }
 
     func testJournalRecordsRequestsEventsAndActionsInOrder() throws {
@@ -135,8 +135,10 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(try control("POST", "/participants/\(sim)/message", #"{"text":"hello"}"#).0, 200)
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(events.read(until: "message_received").last).data)?["payload"], "hello")
         XCTAssertEqual(try control("POST", "/events", #"{"event":"stage","data":[],"alias":"meet"}"#).1?["recipients"], .number(1))
-        XCTAssertEqual(try control("POST", "/faults", #"{"path":"refresh_token","status":502}"#).0, 200)
-        XCTAssertEqual(try control("GET", "/faults").1?.arrayValue?.count, 1)
+        XCTAssertEqual(try control("POST", "/faults", #"{"request":"refresh_token","status":502}"#).0, 200)
+        let (_, faults) = try control("GET", "/faults")
+        XCTAssertEqual(faults?.arrayValue?.count, 1)
+        XCTAssertEqual(faults?.arrayValue?.first?["request"], "refresh_token", "named as in scenario files")
         XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 502)
         let (_, participants) = try control("GET", "/participants?alias=meet")
         XCTAssertEqual(participants?.arrayValue?.count, 2)
@@ -173,7 +175,9 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(try control("POST", "/participants/\(a.uuid)/update", #"{"mute":true}"#).hasPrefix("400 "), true)
         XCTAssertEqual(try control("POST", "/conferences/meet/participants", #"{"display_name":"Twin","uuid":"\#(a.uuid)"}"#),
                        "409 a participant with uuid '\(a.uuid)' is already on the node; give another uuid or none")
-        XCTAssertEqual(try control("POST", "/faults", #"{"path":"refresh_token","status":101}"#), "400 fault rule: a status fault needs status 200-599")
+        XCTAssertEqual(try control("POST", "/faults", #"{"path":"refresh_token","status":101}"#), "400 fault rule: a status fault needs status 200-599",
+                       "'path', the earlier name of 'request', still works")
+        XCTAssertEqual(try control("POST", "/faults", #"{"status":503}"#), "400 missing field 'request'")
         XCTAssertEqual(try control("POST", "/faults", #"{"path":"events","delay":1e300}"#), "400 fault rule: delay must be 0 to 3600 seconds (got 1e+300)")
         XCTAssertEqual(try control("POST", "/faults", #"{"path":"events","status":503,"count":-1}"#).hasPrefix("400 "), true)
         XCTAssertEqual(try control("POST", "/faults", "[1]"), "400 body must be a JSON object")

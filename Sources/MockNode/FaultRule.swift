@@ -1,13 +1,16 @@
 /// A fault to inject: the next `count` client requests whose path matches
-/// `path` (and method, if given) get `status`, a `delay`, or a dropped connection.
+/// `request` (and method, if given) get what `effect` says. Its JSON is the
+/// scenario files' `fail:` mapping: `{request, method?, status, body?}`,
+/// `{request, delay}` or `{request, drop: true}`, with `count` (default 1).
 public struct FaultRule: Codable, Sendable, Equatable {
-    /// What to do to a matching request.
-    public enum Action: String, Codable, Sendable {
-        /// Answer `status` (with `body`, or the standard envelope) without touching state.
-        case status
-        /// Handle normally after `delay` seconds.
-        case delay
-        /// Close the connection without an answer.
+    /// What happens to a matching request.
+    public enum Effect: Sendable, Equatable {
+        /// Answered with `status` and `body` (JSON text; default the envelope with "Fault injected"),
+        /// the node's state untouched.
+        case status(Int, body: String? = nil)
+        /// Handled normally after this many seconds.
+        case delay(Double)
+        /// The connection is closed without an answer.
         case drop
     }
 
@@ -17,24 +20,16 @@ public struct FaultRule: Codable, Sendable, Equatable {
     /// control API also takes it as `path`, its earlier name.
     public var request: String
     public var method: String?
-    public var action: Action
-    public var status: Int?
-    /// JSON text of the answer's body for `status`; default: the envelope with "Fault injected".
-    public var body: String?
-    public var delay: Double?
+    public var effect: Effect
     /// How many matching requests it applies to (0 = every one until cleared).
     public var count: Int
     /// A name for the journal; defaults to a description of the rule.
     public var name: String?
 
-    public init(request: String, method: String? = nil, action: Action, status: Int? = nil, body: String? = nil,
-                delay: Double? = nil, count: Int = 1, name: String? = nil) {
+    public init(request: String, method: String? = nil, _ effect: Effect, count: Int = 1, name: String? = nil) {
         self.request = request
         self.method = method
-        self.action = action
-        self.status = status
-        self.body = body
-        self.delay = delay
+        self.effect = effect
         self.count = count
         self.name = name
     }
@@ -47,45 +42,57 @@ public struct FaultRule: Codable, Sendable, Equatable {
         }
         self.request = request
         method = try c.decodeIfPresent(String.self, forKey: .method)
-        status = try c.decodeIfPresent(Int.self, forKey: .status)
-        body = try c.decodeIfPresent(String.self, forKey: .body)
-        delay = try c.decodeIfPresent(Double.self, forKey: .delay)
         count = try c.decodeIfPresent(Int.self, forKey: .count) ?? 1
         name = try c.decodeIfPresent(String.self, forKey: .name)
-        if let a = try c.decodeIfPresent(Action.self, forKey: .action) {
-            action = a
-        } else if status != nil {
-            action = .status
-        } else if delay != nil {
-            action = .delay
-        } else {
+        let status = try c.decodeIfPresent(Int.self, forKey: .status)
+        let body = try c.decodeIfPresent(String.self, forKey: .body)
+        let delay = try c.decodeIfPresent(Double.self, forKey: .delay)
+        let drop = try c.decodeIfPresent(Bool.self, forKey: .drop) ?? false
+        // `action` is the earlier, explicit way of saying which.
+        let action = try c.decodeIfPresent(String.self, forKey: .action)
+            ?? (drop ? "drop" : status != nil ? "status" : delay != nil ? "delay" : nil)
+        switch action {
+        case "status": effect = .status(status ?? 0, body: body)
+        case "delay": effect = .delay(delay ?? .nan)
+        case "drop": effect = .drop
+        case nil:
+            throw DecodingError.dataCorruptedError(forKey: .status, in: c,
+                debugDescription: "a fault needs one of status (with body?), delay or drop: true")
+        default:
             throw DecodingError.dataCorruptedError(forKey: .action, in: c,
-                debugDescription: "a fault needs action (status, delay or drop), or a status or delay")
+                debugDescription: "action must be status, delay or drop (got '\(action!)')")
+        }
+        if [status != nil, delay != nil, drop].filter({ $0 }).count > 1 {
+            throw DecodingError.dataCorruptedError(forKey: .status, in: c,
+                debugDescription: "a fault takes exactly one of status, delay or drop: true")
         }
     }
 
-    enum CodingKeys: String, CodingKey { case request, path, method, action, status, body, delay, count, name }
+    enum CodingKeys: String, CodingKey { case request, path, method, action, status, body, delay, drop, count, name }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(request, forKey: .request)
         try c.encodeIfPresent(method, forKey: .method)
-        try c.encode(action, forKey: .action)
-        try c.encodeIfPresent(status, forKey: .status)
-        try c.encodeIfPresent(body, forKey: .body)
-        try c.encodeIfPresent(delay, forKey: .delay)
+        switch effect {
+        case .status(let status, let body):
+            try c.encode(status, forKey: .status)
+            try c.encodeIfPresent(body, forKey: .body)
+        case .delay(let seconds): try c.encode(seconds, forKey: .delay)
+        case .drop: try c.encode(true, forKey: .drop)
+        }
         try c.encode(count, forKey: .count)
         try c.encodeIfPresent(name, forKey: .name)
     }
 
     /// Why the rule cannot be used, if it cannot.
     public var problem: String? {
-        switch action {
-        case .status:
+        switch effect {
+        case .status(let status, _):
             // 1xx are not final answers: a client would wait for the real one.
-            if status == nil || !(200...599).contains(status!) { return "a status fault needs status 200-599" }
-        case .delay:
-            guard let delay else { return "a delay fault needs delay in seconds (\(Limits.delay.rangeText))" }
+            if !(200...599).contains(status) { return "a status fault needs status 200-599" }
+        case .delay(let delay):
+            if delay.isNaN { return "a delay fault needs delay in seconds (\(Limits.delay.rangeText))" }
             if let problem = Limits.delay.problem(delay, "delay") { return problem }
         case .drop: break
         }
@@ -95,9 +102,9 @@ public struct FaultRule: Codable, Sendable, Equatable {
     /// A short description for the journal.
     public var label: String {
         if let name { return name }
-        switch action {
-        case .status: return "status \(status ?? 0) on \(request)"
-        case .delay: return "delay \(delay ?? 0)s on \(request)"
+        switch effect {
+        case .status(let status, _): return "status \(status) on \(request)"
+        case .delay(let delay): return "delay \(delay)s on \(request)"
         case .drop: return "drop on \(request)"
         }
     }

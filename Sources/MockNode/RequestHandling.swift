@@ -30,30 +30,29 @@ extension MockNode {
     private func handleWithFaults(_ req: HTTPRequest) -> HTTPResult {
         let entry = MockNode.requestEntry(req)
         let bodies = PreparedRequest(req)
-        let (outcome, delayed, arrived): (FaultOutcome, FaultRule?, Double) = mutate { s in
+        let (outcome, delayed, arrived): (FaultOutcome, (rule: FaultRule, seconds: Double)?, Double) = mutate { s in
             guard let fault = s.takeFault(method: req.method, path: req.path) else {
                 return (.pending(s.process(req, bodies: bodies, entry: entry)), nil, 0)
             }
             var e = entry
             e.fault = fault.label
-            switch fault.action {
+            switch fault.effect {
             case .drop:
                 e.detail = "connection dropped"
                 s.record(e)
                 return (.done(.drop), nil, 0)
-            case .status:
-                let status = fault.status ?? 500
-                let response = fault.body.map { HTTPResponse(status: status, contentType: "application/json", text: $0) }
+            case .status(let status, let body):
+                let response = body.map { HTTPResponse(status: status, contentType: "application/json", text: $0) }
                     ?? Reply.json(status, "Fault injected")
                 e.status = status
                 e.response = response.bodyText
                 s.record(e)
                 return (.done(.response(response)), nil, 0)
-            case .delay:
-                return (.done(.drop), fault, s.wallElapsed)
+            case .delay(let seconds):
+                return (.done(.drop), (fault, seconds), s.wallElapsed)
             }
         }
-        guard let fault = delayed else {
+        guard let (fault, seconds) = delayed else {
             switch outcome {
             case .done(let result): return result
             case .pending(let answer):
@@ -62,7 +61,7 @@ extension MockNode {
             }
         }
         let deferred = DeferredResponse()
-        DispatchQueue.global().asyncAfter(deadline: .now() + (fault.delay ?? 0)) { [self] in
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
             var e = entry
             e.fault = fault.label
             e.received = arrived

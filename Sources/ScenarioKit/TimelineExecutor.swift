@@ -135,11 +135,9 @@ public final class TimelineExecutor: @unchecked Sendable {
             guard let client else { throw ScenarioError.noClientYet }
             return client
         }
-        func simulated(_ name: String) throws -> String {
-            guard let p = node.participants().first(where: { $0.simulated && $0.displayName == name }) else {
-                throw ScenarioError.unknownParticipant(name)
-            }
-            return p.uuid
+        /// A simulated participant named by its display name.
+        func simulated(_ name: String) -> String? {
+            node.participants().first { $0.simulated && $0.displayName == name }?.uuid
         }
         func myConference() throws -> String {
             guard let p = node.participants().first(where: { $0.uuid == client }) else {
@@ -155,18 +153,14 @@ public final class TimelineExecutor: @unchecked Sendable {
             case .conference: target = .conference(try myConference())
             case .everyone: target = .everyone
             }
-            for e in events { try node.inject(event: e.event, data: e.data, to: target) }
-        case .dropStream: try node.dropStreams(of: try me())
-        case .stallStream(let on): try node.stallStreams(of: try me(), stalled: on)
-        case .eject(let reason): try node.eject(try me(), reason: reason)
-        case .expireToken: try node.expireToken(of: try me())
-        case .fail(let rule): try node.addFault(rule)
-        case .addParticipant(let name, let role): _ = try node.addParticipant(to: try myConference(), displayName: name, role: role)
-        case .removeParticipant(let name): try node.removeParticipant(try simulated(name))
-        case .updateParticipant(let name, let newName, let role):
-            try node.updateParticipant(try simulated(name), displayName: newName, role: role)
-        case .chat(let from, let text): try node.sendMessage(from: try simulated(from), text: text)
-        case .lock(let on): try node.setLocked(try myConference(), on)
+            for e in events { try node.perform(.inject(event: e.event, data: e.data, to: target)) }
+        case .node(let step):
+            guard let spec = NodeCommand.spec(named: step.name) else { throw ScenarioError.unknownCommand(step.name) }
+            var args = try CommandStep.filled(step.arguments, spec, client: client, conference: try? myConference())
+            for field in spec.fields where field.namesParticipant {
+                if let name = args[field.name]?.stringValue, let uuid = simulated(name) { args[field.name] = .string(uuid) }
+            }
+            try node.perform(try spec.command(args))
         case .tell(let message): tell(message)
         }
     }
@@ -175,12 +169,12 @@ public final class TimelineExecutor: @unchecked Sendable {
 /// Why a timeline action could not be done.
 public enum ScenarioError: Error, CustomStringConvertible {
     case noClientYet
-    case unknownParticipant(String)
+    case unknownCommand(String)
 
     public var description: String {
         switch self {
         case .noClientYet: return "the client has not joined yet (no token issued)"
-        case .unknownParticipant(let name): return "no simulated participant named '\(name)'"
+        case .unknownCommand(let name): return "the node has no command '\(name)'"
         }
     }
 }

@@ -55,6 +55,17 @@ enum TimelineParser {
         }
         /// A flag action: bare (`- drop_stream`), or `name: true|false`.
         func flag() throws -> Bool { try value.map { try r.bool($0, what: "'\(key)'") } ?? true }
+        /// The node command `name` with these fields, checked now.
+        func command(_ name: String, _ fields: [String: JSONValue]) throws -> Action {
+            do {
+                return .node(try CommandStep(name, CommandArguments(fields)))
+            } catch {
+                throw r.error("'\(key)': \(error)", at: value ?? n)
+            }
+        }
+        func text(_ node: Node?, _ what: String) throws -> JSONValue? {
+            try node.map { .string(try r.string($0, what: "'\(what)'")) }
+        }
         switch key {
         case "emit":
             let p = try params(["event", "data", "to"])
@@ -76,41 +87,52 @@ enum TimelineParser {
             }
             guard !events.isEmpty else { throw r.error("'burst' is empty", at: value) }
             return .emit(events, to: to)
-        case "drop_stream":
-            return .dropStream
         case "stall_stream":
-            return .stallStream(try flag())
-        case "expire_token":
-            return .expireToken
+            return try command(key, ["stalled": .bool(try flag())])
         case "lock":
-            return .lock(try flag())
-        case "eject":
-            let p = try params(["reason"])
-            if let value, value.scalar != nil { return .eject(reason: try r.string(value, what: "'eject'")) }
-            return .eject(reason: try p["reason"].map { try r.string($0, what: "'reason'") } ?? WireMessage.disconnectedByRemoteHost)
+            return try command(key, ["locked": .bool(try flag())])
         case "fail":
-            return .fail(try fault(try params(["request", "method", "status", "count", "delay", "drop", "body"]), at: value ?? n, r))
+            let rule = try fault(try params(["request", "method", "status", "count", "delay", "drop", "body"]), at: value ?? n, r)
+            return try command(key, JSONValue.from(rule).objectValue ?? [:])
         case "add_participant":
             let p = try params(["display_name", "role"])
-            return .addParticipant(displayName: try r.string(need(p, "display_name"), what: "'display_name'"),
-                                   role: try role(p["role"], r) ?? .guest)
+            return try command(key, ["display_name": .string(try r.string(need(p, "display_name"), what: "'display_name'")),
+                                     "role": .string((try role(p["role"], r) ?? .guest).rawValue)])
         case "remove_participant":
-            if let value, value.scalar != nil { return .removeParticipant(displayName: try r.string(value, what: "'remove_participant'")) }
-            let p = try params(["display_name"])
-            return .removeParticipant(displayName: try r.string(need(p, "display_name"), what: "'display_name'"))
+            // By display name (a simulated participant), as before commands were one vocabulary.
+            if let value, value.scalar != nil { return try command(key, ["participant": try text(value, key)!]) }
+            let p = try params(["display_name", "participant", "reason"])
+            var fields = ["participant": try text(p["display_name"] ?? p["participant"], "display_name")]
+            fields["reason"] = try text(p["reason"], "reason")
+            return try command(key, fields.compactMapValues { $0 })
         case "update_participant":
-            let p = try params(["display_name", "new_display_name", "role"])
-            return .updateParticipant(displayName: try r.string(need(p, "display_name"), what: "'display_name'"),
-                                      newName: try p["new_display_name"].map { try r.string($0, what: "'new_display_name'") },
-                                      role: try role(p["role"], r))
+            let p = try params(["display_name", "new_display_name", "role", "muted", "hand_raised"])
+            var fields: [String: JSONValue] = ["participant": .string(try r.string(need(p, "display_name"), what: "'display_name'"))]
+            fields["display_name"] = try text(p["new_display_name"], "new_display_name")
+            fields["role"] = try role(p["role"], r).map { .string($0.rawValue) }
+            for flagKey in ["muted", "hand_raised"] { fields[flagKey] = try p[flagKey].map { .bool(try r.bool($0, what: "'\(flagKey)'")) } }
+            return try command(key, fields)
         case "chat":
-            let p = try params(["from", "text"])
-            return .chat(from: try r.string(need(p, "from"), what: "'from'"), text: try r.string(need(p, "text"), what: "'text'"))
-        default:  // tell
+            let p = try params(["from", "text", "to"])
+            var fields: [String: JSONValue] = ["participant": .string(try r.string(need(p, "from"), what: "'from'")),
+                                               "text": .string(try r.string(need(p, "text"), what: "'text'"))]
+            fields["to"] = try text(p["to"], "to")
+            return try command("message", fields)
+        case "tell":
             guard let value else { throw r.error("'tell' needs a driver message, e.g. {type: leave}", at: n) }
             let message = try r.json(value)
             guard message["type"]?.stringValue != nil else { throw r.error("'tell' needs a message with a 'type'", at: value) }
             return .tell(message)
+        default:
+            // Any other node command, with the fields of its control request (`GET /_mock` lists them):
+            // bare, with its one main field as a scalar (`eject: Removed by the host`), or a mapping.
+            let spec = NodeCommand.spec(named: key)!
+            guard let value else { return try command(key, [:]) }
+            if value.mapping != nil { return try command(key, r.json(value).objectValue ?? [:]) }
+            guard let main = spec.shorthand else {
+                throw r.error("'\(key)' takes a mapping of its fields: \(spec.fieldsText(inPath: ""))", at: value)
+            }
+            return try command(key, [main: try r.json(value)])
         }
     }
 
@@ -147,11 +169,10 @@ enum TimelineParser {
         let drop = try p["drop"].map { try r.bool($0, what: "'drop'") } ?? false
         let chosen = [status != nil, delay != nil, drop].filter { $0 }.count
         guard chosen == 1 else { throw r.error("'fail' needs exactly one of 'status', 'delay' or 'drop: true'", at: n) }
-        let action: FaultRule.Action = status != nil ? .status : (delay != nil ? .delay : .drop)
+        let body = try p["body"].map { try r.json($0).jsonText }
+        let effect: FaultRule.Effect = status.map { .status($0, body: body) } ?? delay.map { .delay($0) } ?? .drop
         let rule = FaultRule(request: try r.string(request, what: "'request'"),
-                             method: try p["method"].map { try r.string($0, what: "'method'") },
-                             action: action, status: status,
-                             body: try p["body"].map { try r.json($0).jsonText }, delay: delay,
+                             method: try p["method"].map { try r.string($0, what: "'method'") }, effect,
                              count: try p["count"].map { try r.integer($0, what: "'count'", minimum: 0) } ?? 1)
         if let problem = rule.problem { throw r.error("'fail': \(problem)", at: n) }
         return rule

@@ -62,49 +62,62 @@ public enum Trigger: Sendable, Equatable {
 public enum Action: Sendable, Equatable {
     /// Events written to the client, its conference or everyone, in order (one or a burst).
     case emit([EmittedEvent], to: EmitTarget)
-    /// Cut the client's event stream(s); the participant stays.
-    case dropStream
-    /// Freeze (true) or thaw (false) the client's event stream(s).
-    case stallStream(Bool)
-    /// Disconnect the client with this reason, then cut its stream.
-    case eject(reason: String)
-    /// Expire the client's token now (§10 expiry).
-    case expireToken
-    /// Arm a fault rule for the next requests.
-    case fail(FaultRule)
-    /// A simulated participant joins.
-    case addParticipant(displayName: String, role: ParticipantRole)
-    /// A simulated participant (by display name) leaves.
-    case removeParticipant(displayName: String)
-    /// A simulated participant (by display name) changes name or role.
-    case updateParticipant(displayName: String, newName: String?, role: ParticipantRole?)
-    /// A simulated participant (by display name) sends a chat message.
-    case chat(from: String, text: String)
-    /// Lock or unlock the client's conference.
-    case lock(Bool)
+    /// A node command (`NodeCommand`), its participant and conference the client's unless the step names them.
+    case node(CommandStep)
     /// Tell the client something over the driver protocol (`leave`, `send_message`, …).
     case tell(JSONValue)
 
-    /// The action keys of a step's `do:` list.
-    static let keys = ["emit", "burst", "drop_stream", "stall_stream", "eject", "expire_token", "fail",
-                       "add_participant", "remove_participant", "update_participant", "chat", "lock", "tell"]
+    /// The action keys of a step's `do:` list: the node's commands, and the forms kept from
+    /// before they were one vocabulary (`chat`, the display-name forms of the participant actions).
+    static let keys: [String] = {
+        var keys = ["emit", "burst", "chat", "tell"]
+        for spec in NodeCommand.specs where spec.inTimeline && !keys.contains(spec.name) { keys.append(spec.name) }
+        return keys
+    }()
 
     public var label: String {
         switch self {
         case .emit(let events, let to):
             return "emit \(events.map(\.event).joined(separator: ", ")) to \(to.rawValue)"
-        case .dropStream: return "drop the stream"
-        case .stallStream(let on): return on ? "stall the stream" : "thaw the stream"
-        case .eject(let reason): return "eject (\(reason))"
-        case .expireToken: return "expire the token"
-        case .fail(let rule): return "fault: \(rule.label) ×\(rule.count)"
-        case .addParticipant(let name, _): return "add participant \(name)"
-        case .removeParticipant(let name): return "remove participant \(name)"
-        case .updateParticipant(let name, _, _): return "update participant \(name)"
-        case .chat(let from, _): return "chat from \(from)"
-        case .lock(let on): return on ? "lock" : "unlock"
+        case .node(let step): return step.label
         case .tell(let message): return "tell the client \(message["type"]?.stringValue ?? "?")"
         }
+    }
+}
+
+/// A node command in a timeline: its name and the fields the step gave.
+public struct CommandStep: Sendable, Equatable {
+    public var name: String
+    public var arguments: CommandArguments
+    /// How reports name it ("eject (Removed by the host)").
+    public var label: String
+
+    /// The step for `name` with `arguments`, checked now (with stand-ins for the client and its
+    /// conference) so that a mistake is found when the file is read.
+    public init(_ name: String, _ arguments: CommandArguments = CommandArguments()) throws {
+        guard let spec = NodeCommand.spec(named: name), spec.inTimeline else {
+            throw MockNodeError.badRequest("'\(name)' is not a timeline action")
+        }
+        self.name = name
+        self.arguments = arguments
+        label = try spec.command(Self.filled(arguments, spec, client: "the client", conference: "the client's conference")).label
+    }
+
+    /// The arguments with what the step left out filled in: the client and its conference.
+    static func filled(_ arguments: CommandArguments, _ spec: CommandSpec, client: String?,
+                       conference: String?) throws -> CommandArguments {
+        var args = arguments
+        for field in spec.fields where args[field.name] == nil {
+            switch field.timelineDefault {
+            case .none: break
+            case .client:
+                guard let client else { throw ScenarioError.noClientYet }
+                args[field.name] = .string(client)
+            case .clientConference:
+                args[field.name] = conference.map { .string($0) }
+            }
+        }
+        return args
     }
 }
 

@@ -63,16 +63,16 @@ final class ControlTests: XCTestCase {
     func testFaultRulesStatusDelayDrop() throws {
         let h = try NodeHarness([ConferenceConfig(alias: "meet")])
         let a = try h.join("meet", name: "A")
-        try h.node.addFault(FaultRule(request: "refresh_token", action: .status, status: 503, count: 2))
+        try h.node.addFault(FaultRule(request: "refresh_token", .status(503), count: 2))
         XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 503)
         XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 503)
         XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 200, "count exhausted")
 
-        try h.node.addFault(FaultRule(request: "participants", method: "GET", action: .drop))
+        try h.node.addFault(FaultRule(request: "participants", method: "GET", .drop))
         XCTAssertThrowsError(try h.call("GET", "meet", "participants", token: a.token))
         XCTAssertEqual(try h.call("GET", "meet", "participants", token: a.token).status, 200)
 
-        try h.node.addFault(FaultRule(request: "conference_status", action: .delay, delay: 0.2))
+        try h.node.addFault(FaultRule(request: "conference_status", .delay(0.2)))
         let started = Date()
         XCTAssertEqual(try h.call("GET", "meet", "conference_status", token: a.token).status, 200)
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.19)
@@ -80,7 +80,7 @@ final class ControlTests: XCTestCase {
         let faulted = h.node.journal().filter { $0.fault != nil }
         XCTAssertEqual(faulted.count, 4)
         XCTAssertEqual(faulted.first?.status, 503)
-        XCTAssertThrowsError(try h.node.addFault(FaultRule(request: "x", action: .status)))
+        XCTAssertThrowsError(try h.node.addFault(FaultRule(request: "x", .status(99))))
     }
 
     func testJournalRecordsRequestsEventsAndActionsInOrder() throws {

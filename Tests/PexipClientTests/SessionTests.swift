@@ -106,13 +106,13 @@ final class ClientSessionTests: XCTestCase {
 
     func testRefreshRetriesOn503AndEndsOn403() async throws {
         let h = try ClientHarness([ConferenceConfig(alias: "short", expires: 2)])
-        try h.node.addFault(FaultRule(request: "refresh_token", action: .status, status: 503, count: 2))
+        try h.node.addFault(FaultRule(request: "refresh_token", .status(503), count: 2))
         let session = try await h.join("short", "R")
         let ok = h.node.waitForJournal(timeout: 8) { $0.request == "refresh_token" && $0.status == 200 }
         XCTAssertNotNil(ok)
         XCTAssertEqual(h.requests("refresh_token").map(\.status).prefix(3), [503, 503, 200])
-        try h.node.addFault(FaultRule(request: "refresh_token", action: .status, status: 403,
-                                      body: #"{"status":"success","result":"Invalid token"}"#, count: 1))
+        try h.node.addFault(FaultRule(request: "refresh_token",
+                                      .status(403, body: #"{"status":"success","result":"Invalid token"}"#), count: 1))
         let tap = EventTap(session)
         let events = await tap.until { if case .disconnected = $0 { return true }; return false }
         XCTAssertEqual(events.last, .disconnected(reason: "Invalid token"))
@@ -237,7 +237,7 @@ final class ClientSessionTests: XCTestCase {
 
     func testNoRequestFollowsTheReleaseEvenWithChatOnTheWire() async throws {
         let h = try ClientHarness()
-        try h.node.addFault(FaultRule(request: "message", action: .delay, delay: 0.3, count: 0))
+        try h.node.addFault(FaultRule(request: "message", .delay(0.3), count: 0))
         let session = try await h.join("meet", "A")
         async let chat: Void = { try? await session.send(message: "last words") }()
         async let gone: Void = session.leave()

@@ -156,6 +156,36 @@ final class LoaderTests: XCTestCase {
         XCTAssertTrue(quoted.hasPrefix("g/s.yaml:7: unknown check 'lef\\u{1b}[31mt'"), quoted)
     }
 
+    func testEveryNodeCommandIsATimelineActionWithItsControlFields() throws {
+        let s = try load(base + """
+
+            timeline:
+              - when: {client: roster}
+                do:
+                  - refer: other
+                  - refer: {alias: other, role: guest}
+                  - maintenance: {on: true}
+                  - note: checkpoint
+                  - eject: Removed by the host
+                  - stall_stream: false
+                  - chat: {from: Bob, text: hi}
+                  - update_participant: {display_name: Bob, new_display_name: Rob}
+            """)
+        XCTAssertEqual(s.timeline[0].actions.map(\.label),
+                       ["refer to other", "refer to other", "maintenance on", "note checkpoint", "eject (Removed by the host)",
+                        "thaw the stream", "chat from Bob", "update participant Bob"])
+        guard case .node(let refer) = s.timeline[0].actions[1] else { return XCTFail("refer is a node command") }
+        XCTAssertEqual(refer.name, "refer")
+        XCTAssertEqual(refer.arguments["role"], "guest")
+        XCTAssertNil(refer.arguments["participant"], "left to the runner: the client")
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - refer: {alis: other}\n"),
+                       "g/s.yaml:11: 'refer': unknown field 'alis' for refer; allowed: alias, participant, role")
+        XCTAssertEqual(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - refer\n"),
+                       "g/s.yaml:11: 'refer': alias is required")
+        XCTAssertTrue(error(base + "\ntimeline:\n  - when: {at: 1}\n    do:\n      - reset\n")
+            .hasPrefix("g/s.yaml:11: unknown action 'reset'"), "reset would empty the journal the scenario is judged from")
+    }
+
     func testTheShippedScenariosLoadAndCoverEveryGroup() throws {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scenarios").path
         let (scenarios, problems) = ScenarioLoader.validate(directory: dir)

@@ -1,0 +1,223 @@
+import Foundation
+import PexipWire
+
+extension MockNode {
+    /// Does a command, as the control API and timelines do, and returns what
+    /// its control request answers. Throws `MockNodeError` (unknown
+    /// participant or conference, bad arguments) having changed nothing.
+    @discardableResult
+    public func perform(_ command: NodeCommand) throws -> JSONValue {
+        switch command {
+        case .defineConference(let config):
+            if let problem = config.problems().first {
+                throw MockNodeError.invalidConference(alias: config.alias, problem.message)
+            }
+            mutate { s in
+                s.define(config)
+                s.recordAction("define_conference", alias: config.alias)
+            }
+            return JSONValue.from(config)
+
+        case .removeConference(let alias):
+            try mutate { s in
+                let conf = try s.conference(alias)
+                for p in s.members(conf) {
+                    if p.simulated { s.leave(p) } else {
+                        s.eject(p, reason: WireMessage.disconnectedByRemoteHost, cause: "conference_removed")
+                    }
+                }
+                s.conferences.removeValue(forKey: conf.key)
+                s.recordAction("remove_conference", alias: conf.config.alias)
+            }
+            return ["removed": .string(alias)]
+
+        case .lock(let alias, let locked):
+            let status = try mutate { s in
+                let conf = try s.conference(alias)
+                conf.status.locked = locked
+                s.recordAction(locked ? "lock" : "unlock", alias: conf.config.alias)
+                s.announceStatus(conf)
+                return conf.status
+            }
+            return JSONValue.from(status)
+
+        case .addParticipant(let alias, let displayName, let role, let uuid):
+            if let uuid, uuid.isEmpty || uuid.utf8.count > 64 || uuid.contains(where: { $0.isWhitespace || $0 == "/" || !$0.isASCII }) {
+                throw MockNodeError.badRequest("uuid must be 1 to 64 printable ASCII characters without '/' or spaces")
+            }
+            let added = try mutate { s in
+                let conf = try s.conference(alias)
+                if let uuid, s.participants[uuid] != nil { throw MockNodeError.participantExists(uuid) }
+                let p = ParticipantState(
+                    uuid: uuid ?? TokenGenerator.uuid(), displayName: displayName, role: role.tokenRole,
+                    conferenceKey: conf.key, receptionKey: nil, dialledAlias: conf.config.alias, simulated: true,
+                    callTag: "", vendor: "MockMCU", serviceType: .conference)
+                s.recordAction("add_participant", participant: p.uuid, alias: conf.config.alias, detail: displayName)
+                s.join(p, conf: conf)
+                return p.uuid
+            }
+            return ["uuid": .string(added)]
+
+        case .removeParticipant(let uuid, let reason):
+            try mutate { s in
+                let p = try s.participant(uuid)
+                if p.simulated {
+                    s.recordAction("remove_participant", participant: uuid, alias: s.conference(of: p)?.config.alias)
+                    s.leave(p)
+                } else {
+                    s.eject(p, reason: reason, cause: "eject")
+                }
+            }
+            return ["removed": .string(uuid)]
+
+        case .updateParticipant(let uuid, let displayName, let role, let muted, let handRaised):
+            try mutate { s in
+                let p = try s.participant(uuid)
+                if let displayName { p.displayName = displayName }
+                if let role { p.role = role.tokenRole }
+                if let muted { p.isMuted = muted }
+                if let handRaised { p.buzzTime = handRaised ? Date().timeIntervalSince1970 : 0 }
+                s.recordAction("update_participant", participant: uuid)
+                s.announceUpdate(p)
+            }
+
+        case .message(let uuid, let text, let recipient):
+            try mutate { s in
+                let p = try s.participant(uuid)
+                guard p.simulated else { throw MockNodeError.notSimulated(uuid) }
+                guard let conf = s.conference(of: p) else { throw MockNodeError.unknownParticipant(uuid) }
+                let to = try recipient.map { try s.participant($0) }
+                let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, payload: text, direct: recipient != nil)
+                s.recordAction("send_message", participant: uuid, alias: conf.config.alias, detail: text)
+                if let to {
+                    s.deliver(to: to, event: EventName.messageReceived, data: WireJSON.text(msg))
+                } else {
+                    s.broadcast(conf, except: uuid, event: EventName.messageReceived, data: WireJSON.text(msg))
+                }
+            }
+
+        case .inject(let event, let data, let target):
+            if let problem = EventName.problem(event) { throw MockNodeError.badRequest(problem) }
+            guard JSONValue.parse(data) != nil else { throw MockNodeError.badRequest("event data must be JSON text") }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let count = try mutate { s in
+                let recipients: [ParticipantState]
+                switch target {
+                case .participant(let uuid): recipients = [try s.participant(uuid)]
+                case .conference(let alias): recipients = s.members(try s.conference(alias))
+                case .everyone: recipients = s.conferences.values.sorted { $0.key < $1.key }.flatMap { s.members($0) }
+                }
+                s.recordAction("inject", detail: event)
+                let real = recipients.filter { !$0.simulated }
+                for p in real { s.deliver(to: p, event: event, data: data) }
+                return real.count
+            }
+            let queued = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            return ["recipients": .number(Double(count)), "queued_ms": .number((queued * 100).rounded() / 100)]
+
+        case .note(let label, let data):
+            return JSONValue.from(try recordNote(label, data: data))
+
+        case .eject(let uuid, let reason):
+            try mutate { s in s.eject(try s.participant(uuid), reason: reason, cause: "eject") }
+
+        case .expireToken(let uuid):
+            try mutate { s in
+                let p = try s.participant(uuid)
+                let reason = s.conference(of: p)?.config.expiryReason ?? WireMessage.tokenExpired
+                s.eject(p, reason: reason, cause: "token_expired")
+            }
+
+        case .dropStreams(let uuid):
+            try mutate { s in
+                let p = try s.participant(uuid)
+                s.recordAction("drop_stream", participant: uuid, detail: "\(p.streams.count) stream(s)")
+                for slot in p.streams.values { slot.stream.close(error: true) }
+            }
+
+        case .stallStreams(let uuid, let stalled):
+            try mutate { s in
+                let p = try s.participant(uuid)
+                s.recordAction(stalled ? "stall_stream" : "unstall_stream", participant: uuid)
+                for slot in p.streams.values { stalled ? slot.stream.stall() : slot.stream.unstall() }
+            }
+
+        case .refer(let uuid, let alias, let role):
+            let token = try mutate { s in
+                let p = try s.participant(uuid)
+                let target = try s.conference(alias)
+                let token = TokenGenerator.make()
+                if s.oneTime.count >= 1024 { s.oneTime = s.oneTime.filter { $0.value.expiresAt > s.clock.now() } }
+                s.oneTime[token] = OneTimeToken(conferenceKey: target.key, role: role ?? p.role,
+                                                expiresAt: s.clock.now() + 60)
+                s.recordAction("refer", participant: uuid, alias: target.config.alias)
+                s.deliver(to: p, event: EventName.refer, data: WireJSON.text(Refer(alias: target.config.alias, token: token)))
+                return token
+            }
+            return ["token": .string(token)]
+
+        case .maintenance(let on):
+            mutate { s in
+                s.maintenance = on
+                s.recordAction(on ? "maintenance_on" : "maintenance_off")
+            }
+            return ["maintenance": .bool(on)]
+
+        case .fail(let rule):
+            if let problem = rule.problem { throw MockNodeError.invalidFault(problem) }
+            mutate { s in
+                s.faults.append(FaultSlot(rule: rule, remaining: rule.count == 0 ? -1 : rule.count))
+                s.recordAction("add_fault", detail: rule.label)
+            }
+            return JSONValue.from(rule)
+
+        case .clearFaults:
+            mutate { s in
+                s.faults = []
+                s.recordAction("clear_faults")
+            }
+            return ["cleared": .bool(true)]
+
+        case .reset:
+            let conferences = configuration.conferences
+            mutate { s in
+                for p in s.participants.values {
+                    p.expiryTimer?.cancel()
+                    for slot in p.streams.values { slot.stream.close(error: true) }
+                }
+                s.participants = [:]
+                s.conferences = [:]
+                s.tokens = [:]
+                s.ejected = []
+                s.expiryQueues = [:]
+                s.oneTime = [:]
+                s.faults = []
+                s.maintenance = false
+                s.journal.reset()
+                MockNode.install(conferences, into: &s)
+            }
+            return ["reset": .bool(true)]
+
+        case .advanceClock(let seconds):
+            guard let manual = configuration.clock as? ManualClock else { throw MockNodeError.notManualClock }
+            if let problem = Limits.clockAdvance.problem(seconds, "seconds") { throw MockNodeError.badRequest(problem) }
+            manual.advance(by: seconds)
+            return ["advanced": .number(seconds)]
+        }
+        return ["ok": .bool(true)]
+    }
+}
+
+extension MockNode {
+    /// The `note` command's work, kept apart so that `note(_:data:)` returns the entry itself.
+    func recordNote(_ label: String, data: String?) throws -> JournalEntry {
+        if let data, JSONValue.parse(data) == nil { throw MockNodeError.badRequest("note data must be JSON text") }
+        var entry = JournalEntry(kind: .note)
+        entry.action = label
+        entry.data = data
+        return mutate { s in
+            let seq = s.record(entry)
+            return s.journal.after(seq - 1).first ?? entry
+        }
+    }
+}

@@ -17,7 +17,8 @@ struct JoinFlow {
                 let trimmed = pin.trimmingCharacters(in: .whitespaces)
                 headers["pin"] = trimmed.isEmpty ? "none" : trimmed
             }
-            let body = RequestTokenRequest(displayName: options.displayName, conferenceExtension: ext)
+            let body = RequestTokenRequest(displayName: options.displayName, conferenceExtension: ext,
+                                           token: options.oneTimeToken)
             let request = node.exchange(node.url(alias, "request_token"), method: "POST", headers: headers,
                                         body: Data(WireJSON.bytes(body)))
             let (status, data) = try await node.send(request)

@@ -75,6 +75,8 @@ public struct JoinOptions: Sendable {
     public var pin: String?
     /// A Virtual Reception extension to send up front.
     public var conferenceExtension: String?
+    /// The one-time token of a `refer` (`SessionEvent.referred`): it admits without a PIN.
+    public var oneTimeToken: String?
     /// Called when the node asks for a PIN; return nil to give up.
     public var pinPrompt: (@Sendable (PinPrompt) async -> String?)?
     /// Called when the node asks for a conference extension; return nil to give up.

@@ -24,6 +24,8 @@ public actor PexipSession {
         case left
         case disconnected(String)
         case failed(PexipClientError)
+        /// Moved by a `refer` to another alias (`SessionEvent.referred`).
+        case referred(String)
     }
 
     /// The session's reports, ending when the session does.
@@ -35,9 +37,11 @@ public actor PexipSession {
     public nonisolated let serviceType: ServiceType
     /// The alias the session uses for its requests (the one dialled).
     public nonisolated let alias: String
+    /// The node the session talks to.
+    public nonisolated var node: URL { nodeClient.base }
 
     private let continuation: AsyncStream<SessionEvent>.Continuation
-    private let node: NodeClient
+    private let nodeClient: NodeClient
     /// Whether the session made its transport (and so shuts it down at the end).
     private let ownsTransport: Bool
     private let timing: SessionTiming
@@ -64,7 +68,7 @@ public actor PexipSession {
 
     init(node: NodeClient, alias: String, result: RequestTokenResult, timing: SessionTiming, ownsTransport: Bool) {
         (events, continuation) = AsyncStream.makeStream(of: SessionEvent.self)
-        self.node = node
+        self.nodeClient = node
         self.ownsTransport = ownsTransport
         self.alias = alias
         self.timing = timing
@@ -156,7 +160,7 @@ public actor PexipSession {
                 quietWaiters = []
             }
         }
-        let (status, data) = try await node.post(alias, request, token: token, body: Data(body))
+        let (status, data) = try await nodeClient.post(alias, request, token: token, body: Data(body))
         switch status {
         case 200: return
         case 403: throw PexipClientError.forbidden(data.result(String.self) ?? "HTTP 403")
@@ -174,10 +178,22 @@ public actor PexipSession {
         await refreshTask?.value
         for tick in timerRefreshes { await tick.value }
         if requestsInFlight > 0 { await withCheckedContinuation { quietWaiters.append($0) } }
-        _ = try? await node.post(alias, "release_token", token: token)
+        _ = try? await nodeClient.post(alias, "release_token", token: token)
         continuation.yield(.left)
         continuation.finish()
-        if ownsTransport { await node.transport.shutdown() }
+        if ownsTransport { await nodeClient.transport.shutdown() }
+    }
+
+    /// After a `refer`: the token is released as on leave (as PexRTC does), then the session
+    /// ends with `.referred`, for the app to join the new alias.
+    private func handOver(_ refer: Refer) async {
+        await refreshTask?.value
+        for tick in timerRefreshes { await tick.value }
+        if requestsInFlight > 0 { await withCheckedContinuation { quietWaiters.append($0) } }
+        _ = try? await nodeClient.post(alias, "release_token", token: token)
+        continuation.yield(.referred(alias: refer.alias, token: refer.token))
+        continuation.finish()
+        if ownsTransport { await nodeClient.transport.shutdown() }
     }
 
     private func stopBackground() {
@@ -200,7 +216,7 @@ public actor PexipSession {
         }
         continuation.finish()
         if ownsTransport {
-            let transport = node.transport
+            let transport = nodeClient.transport
             let refresh = refreshTask
             Task {
                 await refresh?.value
@@ -253,7 +269,7 @@ public actor PexipSession {
             let outcome: (status: Int, body: Data)?
             refreshesInFlight += 1
             do {
-                outcome = try await node.post(alias, "refresh_token", token: used)
+                outcome = try await nodeClient.post(alias, "refresh_token", token: used)
             } catch {
                 outcome = nil
             }
@@ -307,7 +323,7 @@ public actor PexipSession {
         var lost = false
         while phase == .active && !Task.isCancelled {
             if timing.streamWaitsForRefresh { await refreshSettled() }
-            let connection = node.openEvents(alias, token: token, idleTimeout: timing.streamIdleTimeout)
+            let connection = nodeClient.openEvents(alias, token: token, idleTimeout: timing.streamIdleTimeout)
             stream = connection
             var end: EventStreamEnd = .endedCleanly
             do {
@@ -362,6 +378,14 @@ public actor PexipSession {
         case EventName.disconnect:
             let reason = decode(DisconnectReason.self, e.data)?.reason ?? WireMessage.disconnectedByRemoteHost
             end(.disconnected(reason))
+        case EventName.refer:
+            guard let refer = decode(Refer.self, e.data), !refer.alias.isEmpty else {
+                continuation.yield(.other(e))
+                return
+            }
+            phase = .referred(refer.alias)
+            stopBackground()
+            Task { await self.handOver(refer) }
         case EventName.refreshToken:
             guard !refreshing else { return }  // one is on its way already
             refreshTask?.cancel()

@@ -18,6 +18,10 @@ public enum SessionEvent: Sendable, Equatable {
     case failed(PexipClientError)
     /// The app left and the token was released; the session is over.
     case left
+    /// The node moved this participant (a `refer` event, e.g. a host's transfer): the token was
+    /// released and the session is over; join `alias` on the same node (`PexipSession.node`) with
+    /// `token` as `JoinOptions.oneTimeToken` to follow.
+    case referred(alias: String, token: String)
     /// Any other event from the node, as received.
     case other(SSEEvent)
 }

@@ -103,75 +103,110 @@ public struct Driver: Sendable {
             return answer.string("extension")
         }
 
-        let session: PexipSession
-        do {
-            if let node {
-                session = try await PexipSession.join(node: node, conference: conference, options: options)
-            } else {
-                let resolver = try NodeResolver(server: dnsServer)
-                session = try await PexipSession.join(address: conference, resolver: resolver, options: options)
-            }
-        } catch let error as PexipClientError {
-            switch error {
-            case .pinRequired, .extensionRequired, .cancelled:
-                // The prompts only give up when the runner said leave (or input ended): nothing to release.
-                reporter.send("left")
-                return 0
-            default:
-                break
-            }
-            log("join failed: \(error)")
-            reporter.failed(error.driverReason, error.description)
-            return 1
-        } catch {
-            reporter.failed("unreachable", "\(error)")
-            return 1
-        }
-        reporter.send("joined", ["participant_uuid": .string(session.participantUUID),
-                                 "role": .string(session.role.rawValue),
-                                 "service_type": .string(session.serviceType.rawValue),
-                                 "display_name": .string(session.displayName)])
+        let current = CurrentSession()
+        // Started after the first join: until then a leave is the prompts' to take.
+        var commands: Task<Void, Never>?
+        defer { commands?.cancel() }
 
-        let commands = Task {
-            while let message = await mailbox.take(["send_message", "leave"]) {
-                if message.type == "leave" {
-                    await session.leave()
-                    return
+        var target = (node: node, conference: conference)
+        while true {
+            let session: PexipSession
+            do {
+                if let node = target.node {
+                    session = try await PexipSession.join(node: node, conference: target.conference, options: options)
+                } else {
+                    let resolver = try NodeResolver(server: dnsServer)
+                    session = try await PexipSession.join(address: target.conference, resolver: resolver, options: options)
                 }
-                do {
-                    try await session.send(message: message.string("text") ?? "")
-                } catch {
-                    log("send_message failed: \(error)")
+            } catch let error as PexipClientError {
+                switch error {
+                case .pinRequired, .extensionRequired, .cancelled:
+                    // The prompts only give up when the runner said leave (or input ended): nothing to release.
+                    reporter.send("left")
+                    return 0
+                default:
+                    break
                 }
-            }
-            await session.leave()
-        }
-        defer { commands.cancel() }
-
-        for await event in session.events {
-            switch event {
-            case .roster(let participants):
-                reporter.send("roster", ["participants": .array(participants.map {
-                    ["uuid": .string($0.uuid), "display_name": .string($0.displayName), "role": .string($0.role.rawValue)]
-                })])
-            case .message(let m):
-                reporter.send("message", ["origin": .string(m.origin), "uuid": .string(m.uuid), "text": .string(m.payload)])
-            case .reconnected:
-                log("event stream re-established")
-                reporter.send("reconnected")
-            case .disconnected(let reason):
-                reporter.send("disconnected", ["reason": .string(reason)])
-                return 0
-            case .failed(let error):
+                log("join failed: \(error)")
                 reporter.failed(error.driverReason, error.description)
                 return 1
-            case .left:
-                reporter.send("left")
-                return 0
-            case .conferenceStatus, .stage, .other:
-                continue
+            } catch {
+                reporter.failed("unreachable", "\(error)")
+                return 1
             }
+            reporter.send("joined", ["participant_uuid": .string(session.participantUUID),
+                                     "role": .string(session.role.rawValue),
+                                     "service_type": .string(session.serviceType.rawValue),
+                                     "display_name": .string(session.displayName)])
+            await current.set(session)
+            if commands == nil {
+                commands = Task {
+                    while let message = await mailbox.take(["send_message", "leave"]) {
+                        if message.type == "leave" { break }
+                        do {
+                            try await current.send(message.string("text") ?? "")
+                        } catch {
+                            log("send_message failed: \(error)")
+                        }
+                    }
+                    await current.leave()
+                }
+            }
+
+            var referred = false
+            for await event in session.events {
+                switch event {
+                case .roster(let participants):
+                    reporter.send("roster", ["participants": .array(participants.map {
+                        ["uuid": .string($0.uuid), "display_name": .string($0.displayName), "role": .string($0.role.rawValue)]
+                    })])
+                case .message(let m):
+                    reporter.send("message", ["origin": .string(m.origin), "uuid": .string(m.uuid), "text": .string(m.payload)])
+                case .reconnected:
+                    log("event stream re-established")
+                    reporter.send("reconnected")
+                case .disconnected(let reason):
+                    reporter.send("disconnected", ["reason": .string(reason)])
+                    return 0
+                case .failed(let error):
+                    reporter.failed(error.driverReason, error.description)
+                    return 1
+                case .left:
+                    reporter.send("left")
+                    return 0
+                case .referred(let alias, let token):
+                    // Follow it as Pexip's clients do: the old token is released, the new alias joined
+                    // with the one-time token, and `joined` reported again.
+                    log("referred to \(alias)")
+                    options.oneTimeToken = token
+                    target = (session.node, alias)
+                    referred = true
+                case .conferenceStatus, .stage, .other:
+                    continue
+                }
+            }
+            if !referred { return 0 }
         }
-        return 0
+    }
+}
+
+/// The session commands go to: the newest one after a `refer`; a leave asked for
+/// while a re-join is under way leaves the new session at once.
+private actor CurrentSession {
+    private var session: PexipSession?
+    private var leaving = false
+
+    func set(_ session: PexipSession) async {
+        self.session = session
+        if leaving { await session.leave() }
+    }
+
+    func leave() async {
+        leaving = true
+        await session?.leave()
+    }
+
+    func send(_ text: String) async throws {
+        try await session?.send(message: text)
     }
 }

@@ -14,10 +14,13 @@ struct HumanMode {
     let name: String
     let pin: String?
     let transport: (any PexipTransport)?
+    /// After a `refer`: the one-time token for the new alias.
+    var oneTimeToken: String? = nil
 
     func run() async -> Int32 {
         var options = JoinOptions(displayName: name, pin: pin)
         options.transport = transport
+        options.oneTimeToken = oneTimeToken
         options.pinPrompt = { prompt in
             let hint = prompt.guestPINRequired ? "PIN" : "host PIN (empty to join as a guest)"
             FileHandle.standardError.write(Data("\(hint): ".utf8))
@@ -68,6 +71,11 @@ struct HumanMode {
             case .left:
                 print("left")
                 return 0
+            case .referred(let alias, let token):
+                print("moved to \(alias)")
+                typing.cancel()
+                return await HumanMode(target: .node(session.node, alias), name: name, pin: nil, transport: transport,
+                                       oneTimeToken: token).run()
             default:
                 continue
             }

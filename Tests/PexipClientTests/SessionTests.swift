@@ -121,6 +121,23 @@ final class ClientSessionTests: XCTestCase {
         XCTAssertTrue(h.requests("release_token").isEmpty, "no release after the node ended the session")
     }
 
+    func testReferReleasesTheTokenAndTheOneTimeTokenAdmitsToTheTargetWithoutItsPIN() async throws {
+        let h = try ClientHarness([ConferenceConfig(alias: "meet"), ConferenceConfig(alias: "stage", hostPIN: "4321")])
+        let session = try await h.join("meet", "A")
+        let tap = EventTap(session)
+        _ = await tap.roster()
+        let token = try h.node.refer(session.participantUUID, to: "stage")
+        let events = await tap.until { if case .referred = $0 { return true }; return false }
+        XCTAssertEqual(events.last, .referred(alias: "stage", token: token))
+        let ended = await tap.hasEnded()
+        XCTAssertTrue(ended)
+        XCTAssertEqual(h.requests("release_token").map(\.status), [200], "the old token is released, as PexRTC does")
+        let moved = try await h.join("stage", "A") { $0.oneTimeToken = token }
+        XCTAssertEqual(moved.alias, "stage")
+        XCTAssertEqual(h.requests("request_token").last?.body.flatMap(JSONValue.parse)?["token"]?.stringValue, token)
+        await moved.leave()
+    }
+
     func testReconnectAfterDroppedStreamResyncsRoster() async throws {
         let h = try ClientHarness()
         let session = try await h.join("meet", "A")

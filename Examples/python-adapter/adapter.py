@@ -246,6 +246,7 @@ class Session:
         self.stream = None        # the open event stream's connection
         self.roster = {}          # uuid -> participant object
         self.syncing = None       # the participants of a sync in progress
+        self.referred = False     # ended by a refer, to be followed
 
     # tokens
 
@@ -370,6 +371,8 @@ class Session:
         elif event == "disconnect":
             reason = data.get("reason") if isinstance(data, dict) else None
             self.end_disconnected(reason or "Disconnected by remote host")
+        elif event == "refer" and isinstance(data, dict) and data.get("alias") and data.get("token"):
+            self.hand_over(data["alias"], data["token"])
         # every other event is ignored
 
     def report_roster(self):
@@ -418,6 +421,19 @@ class Session:
         say("left")
         finish(0)
 
+    def hand_over(self, alias, one_time_token):
+        """A refer (a host's transfer): release this token, then let main join `alias` with the one-time token."""
+        if not self.stop():
+            return
+        self.referred = True
+        token = self.current_token()
+        try:
+            status, _ = self.node.call("POST", Node.path(self.alias, "release_token"), token=token)
+            log("referred to", alias, "; release_token answered", status)
+        except OSError as e:
+            log("release_token got no answer:", e)
+        self.commands.queue.put({"type": "_referred", "alias": alias, "token": one_time_token})
+
     def send_message(self, text):
         token = self.current_token()
         try:
@@ -460,9 +476,11 @@ def read_events(response):
 
 # ---------------------------------------------------------------- joining
 
-def join(node, alias, start, commands):
+def join(node, alias, start, commands, one_time_token=None):
     """Asks for a token, answering PIN and extension prompts; returns the token's result."""
     body = {"display_name": start.get("display_name") or "python-adapter"}
+    if one_time_token:
+        body["token"] = one_time_token  # from a refer: admits without a PIN
     if start.get("extension"):
         body["conference_extension"] = start["extension"]
     pin = start.get("pin")
@@ -550,18 +568,38 @@ def main():
     if joined is None:  # told to leave at a prompt: no token to release
         say("left")
         finish(0)
+    session = begin(node, alias, start, joined, commands)
+    while True:
+        message = commands.next(("send_message", "leave", "_referred"))
+        if message["type"] == "leave":
+            session.leave()  # reports left and exits, unless the session had ended
+            if session.referred:  # its token released; the new alias not joined yet
+                say("left")
+            finish(0)
+        if message["type"] == "_referred":
+            alias = message["alias"]
+            try:
+                joined = join(node, alias, {"display_name": start.get("display_name")}, commands, message["token"])
+            except Failure as f:
+                say("failed", reason=f.reason, detail="following a refer to %s: %s" % (alias, f.detail))
+                finish(1)
+            if joined is None:
+                say("left")
+                finish(0)
+            session = begin(node, alias, start, joined, commands)
+            continue
+        session.send_message(message.get("text", ""))
+
+
+def begin(node, alias, start, joined, commands):
+    """Reports joined and starts the session's refresh and stream threads."""
     say("joined", participant_uuid=joined["participant_uuid"], role=joined.get("role", ""),
         service_type=joined.get("current_service_type") or joined.get("service_type") or "conference",
         display_name=joined.get("display_name") or start.get("display_name", ""))
     session = Session(node, alias, joined, commands)
     threading.Thread(target=session.refresh_loop, daemon=True).start()
     threading.Thread(target=session.stream_loop, daemon=True).start()
-    while True:
-        message = commands.next(("send_message", "leave"))
-        if message["type"] == "leave":
-            session.leave()
-            finish(0)
-        session.send_message(message.get("text", ""))
+    return session
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
 const REFRESH_RETRIES = 4;       // retries of one refresh on 502/503/504 or no answer
 const MAX_STREAM_FAILURES = 5;   // failed stream connections in a row before giving up
 const EVENTS = ["participant_sync_begin", "participant_create", "participant_update", "participant_delete",
-                "participant_sync_end", "message_received", "disconnect", "conference_update"];
+                "participant_sync_end", "message_received", "disconnect", "conference_update", "refer"];
 
 const say = (type, fields = {}) => window.mockmcu.send({ type, ...fields });
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,8 +56,9 @@ class Node {
   }
 }
 
-async function join(node, alias, start) {
+async function join(node, alias, start, oneTimeToken) {
   const body = { display_name: start.display_name || "web-client" };
+  if (oneTimeToken) body.token = oneTimeToken;  // from a refer: admits without a PIN
   if (start.extension) body.conference_extension = start.extension;
   let pin = start.pin;
   let asked = false;
@@ -99,7 +100,8 @@ async function join(node, alias, start) {
 }
 
 class Session {
-  constructor(node, alias, joined) {
+  constructor(node, alias, joined, displayName) {
+    this.displayName = displayName;
     this.node = node;
     this.alias = alias;
     this.token = joined.token;
@@ -219,6 +221,8 @@ class Session {
       say("message", { origin: data.origin || "", uuid: data.uuid || "", text: data.payload || "" });
     } else if (event === "disconnect") {
       this.endDisconnected((data && data.reason) || "Disconnected by remote host");
+    } else if (event === "refer" && data && data.alias && data.token) {
+      this.handOver(data.alias, data.token);
     }
   }
 
@@ -232,6 +236,19 @@ class Session {
     clearTimeout(this.refreshTimer);
     if (this.stream) { this.stream.close(); this.stream = null; }
     return true;
+  }
+
+  // A refer (a host's transfer): release this token, join the alias with the one-time token,
+  // report joined again. Runner messages wait in the inbox meanwhile.
+  async handOver(alias, oneTimeToken) {
+    if (!this.stop()) return;
+    session = null;
+    const token = await this.currentToken();
+    try {
+      const r = await this.node.call("POST", this.node.path(this.alias, "release_token"), { token });
+      console.log(`referred to ${alias}; release_token answered ${r.status}`);
+    } catch (e) { console.log(`release_token got no answer: ${e}`); }
+    await begin(this.node, alias, { display_name: this.displayName }, oneTimeToken);
   }
 
   endDisconnected(reason) { if (this.stop()) say("disconnected", { reason }); }
@@ -263,9 +280,14 @@ let session = null;
   if (start.protocol !== 1) return say("failed", { reason: "protocol", detail: `protocol ${start.protocol} is not supported` });
   if (!start.node) return say("failed", { reason: "protocol", detail: "no node in start (SRV discovery is not possible in a browser)" });
   const node = new Node(start.node);
+  await begin(node, start.conference || "", start);
+})();
+
+// Joins (with a refer's one-time token, when following one), reports joined and starts the session.
+async function begin(node, alias, start, oneTimeToken) {
   let joined;
   try {
-    joined = await join(node, start.conference || "", start);
+    joined = await join(node, alias, start, oneTimeToken);
   } catch (e) {
     console.log(`could not join: ${e.message}`);
     return say("failed", { reason: e.reason || "protocol", detail: e.message });
@@ -274,7 +296,7 @@ let session = null;
   say("joined", { participant_uuid: joined.participant_uuid, role: joined.role || "",
                   service_type: joined.current_service_type || joined.service_type || "conference",
                   display_name: joined.display_name || start.display_name || "" });
-  session = new Session(node, start.conference, joined);
+  session = new Session(node, alias, joined, start.display_name);
   // Commands that came while joining (a leave, a message) are handled now, in order.
   for (const msg of inbox.splice(0)) await session.command(msg);
-})();
+}

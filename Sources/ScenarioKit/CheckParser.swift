@@ -107,6 +107,8 @@ enum CheckParser {
             kind = .messages(try r.strings(need(try params(["texts"], main: "texts"), "texts"), what: "'texts'"))
         case "sent_message":
             kind = .sentMessage(text: try r.string(need(try params(["text"], main: "text"), "text"), what: "'text'"))
+        case "followed_refer":
+            kind = .followedRefer(within: try seconds(try params(["within"], main: "within"), "within", 5))
         case "requests":
             let p = try params(["request", "status", "min", "max", "count"])
             let exactly = try count(p, "count")

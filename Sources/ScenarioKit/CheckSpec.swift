@@ -75,6 +75,9 @@ public enum CheckKind: Sendable, Equatable {
     case messages([String])
     /// The node got a chat `message` request with this text, answered 200.
     case sentMessage(text: String)
+    /// After each `refer` event the node wrote to the client, a `request_token` for its alias carrying its
+    /// one-time token (body field `token` or header `token`), answered 200, within `within` seconds.
+    case followedRefer(within: Double)
     /// The number of requests named `request` (with `status`, if given) is within `min`...`max`.
     case requests(String, status: Int?, min: Int?, max: Int?)
     /// The number of reports of `type` whose fields include `fields` is within `min`...`max`.
@@ -84,5 +87,5 @@ public enum CheckKind: Sendable, Equatable {
     static let keys = ["joined", "asked_for_pin", "pin_header", "asked_for_extension", "extension_sent",
                        "token_kept_alive", "refresh_cadence", "refresh_failure_handled", "reconnect_pacing",
                        "reconnect_backoff", "released", "no_request_after", "reconnected", "roster", "failed",
-                       "disconnected", "left", "ended", "message", "messages", "sent_message", "requests", "reported", "not_reported"]
+                       "disconnected", "left", "ended", "message", "messages", "sent_message", "followed_refer", "requests", "reported", "not_reported"]
 }

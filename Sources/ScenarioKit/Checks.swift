@@ -102,6 +102,7 @@ extension CheckKind {
         case .message(let o, let t): return "message" + Self.args(["origin": o, "text": t])
         case .messages(let texts): return "messages(\(texts.joined(separator: ", ")))"
         case .sentMessage(let t): return "sent_message(\(t))"
+        case .followedRefer(let w): return "followed_refer(within: \(n(w)))"
         case .requests(let q, let s, let lo, let hi):
             return "requests(\(q)" + (s.map { ", status: \($0)" } ?? "") + Self.range(lo, hi) + ")"
         case .reported(let type, let fields, let lo, let hi):
@@ -151,6 +152,7 @@ extension CheckKind {
         case .messages(let texts): result = CheckLibrary.messages(r, texts)
         case .sentMessage(let t): result = CheckLibrary.sentMessage(r, text: t)
         case .requests(let q, let s, let lo, let hi): result = CheckLibrary.requests(r, q, status: s, min: lo, max: hi)
+        case .followedRefer(let w): result = CheckLibrary.followedRefer(r, within: w)
         case .reported(let type, let fields, let lo, let hi): result = CheckLibrary.reported(r, type, fields: fields, min: lo, max: hi)
         }
         result.name = name

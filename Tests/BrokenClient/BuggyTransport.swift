@@ -23,6 +23,7 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
             if bugs.has("pin-in-body"), let pin = ex.headers.removeValue(forKey: "pin") { ex.body = edit(ex.body) { $0["pin"] = .string(pin) } }
             if bugs.has("no-pin-none"), ex.headers["pin"] == "none" { ex.headers["pin"] = nil }
             if bugs.has("no-extension-body") { ex.body = edit(ex.body) { $0["conference_extension"] = nil } }
+            if bugs.has("refer-token-dropped") { ex.body = edit(ex.body) { $0["token"] = nil } }
         case "refresh_token":
             if bugs.has("no-refresh") {
                 let token = ex.headers["token"] ?? ""
@@ -130,6 +131,7 @@ final class FilteredStream: EventStreamConnection, @unchecked Sendable {
                             state.sawEvent()
                             if bugs.has("ignore-disconnect-event"), e.event == "disconnect" { continue }
                             if bugs.has("ignore-participant-delete"), e.event == "participant_delete" { continue }
+                            if bugs.has("ignore-refer"), e.event == "refer" { continue }
                             if bugs.has("no-resync"), number > 1, e.event == "participant_sync_begin" { continue }
                             if bugs.has("stop-reading-after-10"), events > 10 { continue }
                             if bugs.has("unknown-event-fatal"), !FilteredStream.known.contains(e.event) {

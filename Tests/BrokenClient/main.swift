@@ -99,7 +99,7 @@ struct Bugs: Sendable {
         "no-release", "double-release", "release-first-token", "slow-release", "ascii-chat", "retryable-is-fatal",
         "drop-is-fatal", "no-reconnect", "ignore-disconnect-event", "unknown-event-fatal", "stop-reading-after-10",
         "no-resync", "ignore-participant-delete", "request-after-leave", "ignore-dns", "no-failover", "refresh-needs-events",
-        "stop-refreshing-after-failure", "late-refresh",
+        "stop-refreshing-after-failure", "late-refresh", "ignore-refer", "refer-token-dropped",
         // timing
         "hot-reconnect", "fixed-reconnect-delay",
     ]

@@ -55,6 +55,7 @@ final class ScenarioSuiteTests: XCTestCase {
         "token/strict-revocation": ("stale-refresh", "token_kept_alive("),
         "token/tls-node": ("ignore-tls-ca", "joined("),
         "token/unknown-conference": ("wrong-fail-reason", "failed("),
+        "transfer/refer": ("ignore-refer", "followed_refer("),
     ]
 
     /// More bugs the same scenarios catch: every bug of Tests/BrokenClient is shown caught somewhere.
@@ -67,6 +68,7 @@ final class ScenarioSuiteTests: XCTestCase {
         ("pin/host-pin-prompt", "no-pin-prompt", "asked_for_pin("),
         ("expiry/refresh-before-expiry", "no-refresh", "token_kept_alive("),
         ("events/participants-come-and-go", "first-roster-only", "roster("),
+        ("transfer/refer", "refer-token-dropped", "followed_refer("),
     ]
 
     /// Behaviours that are not wrong but not the best: each scenario WARNs (a should check), never FAILs.

@@ -41,7 +41,7 @@ final class WebBridgeTests: XCTestCase {
         // (8 s by default) count from the client's start; docs/running.md advises the same.
         runner.deadlineScale = 2.5
         var selection = Selection()
-        selection.features = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "tls"]
+        selection.features = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "tls", "refer"]
         let all = try ScenarioLoader.loadAll(from: Products.scenarios)
         let results = SuiteRunner(runner: runner, jobs: 2).run(all, selection: selection)
         XCTAssertEqual(results.count, all.count)

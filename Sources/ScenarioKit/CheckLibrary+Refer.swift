@@ -1,0 +1,40 @@
+import Foundation
+import MockNode
+import PexipWire
+
+extension CheckLibrary {
+    static func followedRefer(_ r: RunRecord, within: Double) -> CheckResult {
+        let expected = "after each refer, a request_token for its alias with its one-time token (body or header 'token') "
+            + "answered 200 within \(Number.text(within)) s"
+        let refers = r.journal.filter { $0.kind == .event && $0.event == EventName.refer && $0.delivered != false }
+        guard !refers.isEmpty else { return verdict(false, expected, "the node never sent refer", []) }
+        var evidence: [JournalEntry] = []
+        var problems: [String] = []
+        for refer in refers {
+            let data = refer.data.flatMap(JSONValue.parse)
+            let alias = data?["alias"]?.stringValue ?? "", token = data?["token"]?.stringValue ?? ""
+            let joins = r.requests("request_token").filter { $0.seq > refer.seq }
+            evidence.append(refer)
+            let carrying = joins.filter {
+                $0.body.flatMap(JSONValue.parse)?["token"]?.stringValue == token || $0.header("token") == token
+            }
+            if let hit = carrying.first(where: { $0.status == 200 && $0.alias?.lowercased() == alias.lowercased() }) {
+                evidence.append(hit)
+                let delay = hit.sentAt - refer.wall
+                if delay > within { problems.append("re-joined \(alias) \(seconds(delay)) after refer #\(refer.seq)") }
+                continue
+            }
+            evidence += joins
+            if let wrong = carrying.first {
+                problems.append("the one-time token of refer #\(refer.seq) went to #\(wrong.seq) (\(wrong.alias ?? "?") → \(wrong.status ?? 0))")
+            } else if let other = joins.first(where: { $0.alias?.lowercased() == alias.lowercased() }) {
+                problems.append("request_token #\(other.seq) for \(alias) did not carry the one-time token of refer #\(refer.seq)")
+            } else {
+                problems.append("no request_token for \(alias) after refer #\(refer.seq); the client reported: \(types(r))")
+            }
+        }
+        return verdict(problems.isEmpty, expected,
+                       problems.isEmpty ? "re-joined with the one-time token after \(refers.count) refer(s)" : problems.joined(separator: "; "),
+                       evidence)
+    }
+}

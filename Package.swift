@@ -9,8 +9,6 @@ let package = Package(
         .library(name: "PexipWire", targets: ["PexipWire"]),
         .library(name: "MockNode", targets: ["MockNode"]),
         .library(name: "MockNodeTesting", targets: ["MockNodeTesting"]),
-        .library(name: "ScenarioKit", targets: ["ScenarioKit"]),
-        .library(name: "Conformance", targets: ["Conformance"]),
         .library(name: "PexipClient", targets: ["PexipClient"]),
         .library(name: "PexipClientNIO", targets: ["PexipClientNIO"]),
         .executable(name: "mockmcu", targets: ["mockmcu"]),
@@ -39,7 +37,6 @@ let package = Package(
             dependencies: [
                 "MicroHTTP", "PexipWire",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // For people embedding the node in their own tests: a scoped running node, a typed wire client.
@@ -91,7 +88,7 @@ let package = Package(
         .testTarget(name: "ScenarioKitTests", dependencies: ["ScenarioKit", "MockNode", "PexipWire"]),
         .testTarget(name: "MockNodeTests", dependencies: ["MockNode", "MockNodeTesting", "MicroHTTP", "PexipWire"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["mockmcu", "mockmcu-fuzz", "pexip-client", "MockNode", "MicroHTTP", "PexipWire", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["mockmcu", "mockmcu-fuzz", "pexip-client", "MockNode", "ScenarioKit", "MicroHTTP", "PexipWire", "TestSupport"]),
         // A deliberately broken client (the reference client with bugs switched on) for the scenarios' tests.
         .executableTarget(
             name: "broken-client",

@@ -74,6 +74,10 @@ def start_nginx(tmp, port, body):
     os.makedirs(root)
     with open(os.path.join(root, "token.json"), "w") as f:
         f.write(body)
+    # nginx's workers run as another user when it is started by root: mkdtemp's mode 700 would
+    # give them 403 for every request (and the baseline would be nginx's error page).
+    for path, mode in ((tmp, 0o755), (root, 0o755), (os.path.join(root, "token.json"), 0o644)):
+        os.chmod(path, mode)
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""
@@ -106,35 +110,118 @@ def stop(p):
             p.wait()
 
 
-def rates(args, tmp, node_port, body, results):
-    """nginx baseline, then the node's token lifecycle and refresh rates."""
-    nginx = None
+def baseline(args, tmp, body):
+    """nginx serving the token-sized JSON file: the baseline of every ratio."""
+    print(f"nginx serving a static {len(body)}-byte JSON file ({args.seconds}s)...", flush=True)
+    port = free_port()
+    nginx = start_nginx(tmp, port, body)
     try:
-        print(f"[1/4] nginx serving a static {len(body)}-byte JSON file ({args.seconds}s)...", flush=True)
-        nginx_port = free_port()
-        nginx = start_nginx(tmp, nginx_port, body)
-        results["nginx"] = wrk(nginx_port, "/token.json", os.path.join(HERE, "static.lua"), args.seconds,
-                               args.connections, 2)
-        stop(nginx)
-        nginx = None
-        print(f"      {results['nginx']['rate']:.0f} req/s", flush=True)
-
-        print(f"[2/4] request_token + release_token ({args.seconds}s)...", flush=True)
-        results["lifecycle"] = wrk(node_port, "/", os.path.join(HERE, "lifecycle.lua"), args.seconds,
-                                   args.connections, 2)
-        print(f"      {results['lifecycle']['rate']:.0f} req/s", flush=True)
-        print(f"[3/4] refresh_token ({args.seconds}s)...", flush=True)
-        results["refresh"] = wrk(node_port, "/", os.path.join(HERE, "refresh.lua"), args.seconds,
-                                 args.connections, 2)
-        print(f"      {results['refresh']['rate']:.0f} req/s", flush=True)
+        result = wrk(port, "/token.json", os.path.join(HERE, "static.lua"), args.seconds, args.connections, 2)
     finally:
-        if nginx:
-            stop(nginx)
+        stop(nginx)
+    print(f"      {result['rate']:.0f} req/s", flush=True)
+    return result
+
+
+def start_node(binary, args):
+    port = free_port()
+    node = subprocess.Popen([binary, "serve", "--port", str(port), "--log-level", "error",
+                             "--journal-limit", str(args.journal_limit)]
+                            + (["--connection-memory", str(args.connection_memory)] if args.connection_memory else []),
+                            stdout=subprocess.DEVNULL)
+    wait_port(port)
+    for i in range(1024):
+        http(port, "PUT", f"/_mock/conferences/bench{i}", {"keepalive_interval": 0})
+    http(port, "PUT", "/_mock/conferences/refresh", {})
+    http(port, "PUT", "/_mock/conferences/streams", {})
+    return node, port
+
+
+def measure(binary, label, args, tmp):
+    """One build of the node: its lifecycle and refresh rates, then its idle streams and a broadcast."""
+    node, port = start_node(binary, args)
+    results = {}
+    try:
+        if not args.skip_rates:
+            print(f"[{label}] request_token + release_token ({args.seconds}s)...", flush=True)
+            results["lifecycle"] = wrk(port, "/", os.path.join(HERE, "lifecycle.lua"), args.seconds, args.connections, 2)
+            print(f"      {results['lifecycle']['rate']:.0f} req/s", flush=True)
+            print(f"[{label}] refresh_token ({args.seconds}s)...", flush=True)
+            results["refresh"] = wrk(port, "/", os.path.join(HERE, "refresh.lua"), args.seconds, args.connections, 2)
+            print(f"      {results['refresh']['rate']:.0f} req/s", flush=True)
+        print(f"[{label}] {args.streams} idle event streams, then one broadcast...", flush=True)
+        results["streams"] = streams(node, port, args, tmp)
+    finally:
+        stop(node)
+    return results
+
+
+def streams(node, node_port, args, tmp):
+    paths = []
+    for i in range(args.stream_participants):
+        r = http(node_port, "POST", "/api/client/v2/conferences/streams/request_token",
+                 {"display_name": f"viewer{i}"})
+        paths.append(f"/api/client/v2/conferences/streams/events?token={r['result']['token']}")
+    with open(os.path.join(tmp, "paths"), "w") as f:
+        f.write("\n".join(paths) + "\n")
+    time.sleep(1)
+    before = rss_kb(node.pid)
+    load = subprocess.Popen([args.sseload, str(node_port), os.path.join(tmp, "paths"), str(args.streams)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    ready = load.stdout.readline().split()
+    opened, open_seconds = int(ready[1]), float(ready[2])
+    time.sleep(1)
+    after = rss_kb(node.pid)
+    held = sum(p["open_streams"] for p in http(node_port, "GET", "/_mock/participants?alias=streams"))
+    trigger = json.dumps({"event": "bench", "data": {"n": 1}, "alias": "streams"}, separators=(",", ":"))
+    load.stdin.write(f"POST /_mock/events {trigger}\n")
+    load.stdin.flush()
+    broadcast = json.loads(load.stdout.readline())
+    load.stdin.close()
+    load.wait(30)
+    return {"opened": opened, "held": held, "open_seconds": open_seconds,
+            "rss_before_kb": before, "rss_after_kb": after,
+            "per_stream_kb": (after - before) / max(1, opened), **broadcast}
+
+
+def rows(label, n, r):
+    """The table rows of one build's results against the baseline `n`."""
+    lc, rf, st = r.get("lifecycle"), r.get("refresh"), r["streams"]
+    out = []
+    if lc:
+        out.append((f"{label}: request_token + release_token", f"{lc['rate']:.0f} req/s ({lc['rate'] / 2:.0f} lifecycles/s)",
+                    f"{lc['rate'] / n['rate']:.2f}", "≥ 0.5", f"p99 {lc['p99']}, non-2xx {lc['non2xx']}"))
+        out.append((f"{label}: refresh_token", f"{rf['rate']:.0f} req/s", f"{rf['rate'] / n['rate']:.2f}", "≥ 0.5",
+                    f"p99 {rf['p99']}, non-2xx {rf['non2xx']}"))
+    out += [
+        (f"{label}: idle event streams held", f"{st['held']} of {st['opened']} opened in {st['open_seconds']:.1f}s", "",
+         "10,000", ""),
+        (f"{label}: node RSS per idle stream", f"{st['per_stream_kb']:.1f} KB",
+         "", "≤ 10 KB", f"RSS {st['rss_before_kb'] // 1024} → {st['rss_after_kb'] // 1024} MB"),
+        (f"{label}: one event to every stream", f"first {st['first_ms']:.1f} ms, last {st['last_ms']:.1f} ms", "",
+         "last < 100 ms", f"{st['received']} of {st['streams']} received; node queued it in {st.get('queued_ms', -1):.1f} ms"),
+    ]
+    return out
+
+
+def problems(label, r):
+    """Answers that were not the expected ones: a figure measured on them means nothing."""
+    found = []
+    for name in ("nginx", "lifecycle", "refresh"):
+        if name in r and (r[name]["non2xx"] or any(int(x) for x in re.findall(r"\d+", r[name]["socket_errors"]))):
+            found.append(f"{label} {name}: {r[name]['non2xx']} non-2xx answers, socket errors: {r[name]['socket_errors']}")
+    st = r.get("streams")
+    if st and (st["held"] < st["opened"] or st["received"] < st["streams"]):
+        found.append(f"{label} streams: {st['held']} of {st['opened']} held, {st['received']} of {st['streams']} got the event")
+    return found
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--mockmcu", default=os.path.join(ROOT, ".build", "release", "mockmcu"))
+    ap.add_argument("--label", default="this build", help="the name of --mockmcu in the table")
+    ap.add_argument("--compare", metavar="BINARY", help="another mockmcu measured in the same run (e.g. a build of an older commit)")
+    ap.add_argument("--compare-label", default="compared build")
     ap.add_argument("--sseload", required=True)
     ap.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     ap.add_argument("--connections", type=int, default=50)
@@ -148,75 +235,28 @@ def main():
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="mockmcu-bench-")
+    builds = [(args.compare_label, args.compare)] if args.compare else []
+    builds.append((args.label, args.mockmcu))
     results = {}
-    node = None
     try:
-        node_port = free_port()
-        node = subprocess.Popen([args.mockmcu, "serve", "--port", str(node_port), "--log-level", "error",
-                                 "--journal-limit", str(args.journal_limit)]
-                                + (["--connection-memory", str(args.connection_memory)] if args.connection_memory else []),
-                                stdout=subprocess.DEVNULL)
-        wait_port(node_port)
-        for i in range(1024):
-            http(node_port, "PUT", f"/_mock/conferences/bench{i}", {"keepalive_interval": 0})
-        http(node_port, "PUT", "/_mock/conferences/refresh", {})
-        http(node_port, "PUT", "/_mock/conferences/streams", {})
-        sample = http(node_port, "POST", "/api/client/v2/conferences/bench0/request_token",
-                      {"display_name": "bench"})
-        body = json.dumps(sample, separators=(",", ":"))
-
-        if args.skip_rates:
-            results["nginx"] = results["lifecycle"] = results["refresh"] = {"rate": 1, "non2xx": 0, "p99": "-"}
-        else:
-            rates(args, tmp, node_port, body, results)
-
-        print(f"[4/4] {args.streams} idle event streams, then one broadcast...", flush=True)
-        paths = []
-        for i in range(args.stream_participants):
-            r = http(node_port, "POST", "/api/client/v2/conferences/streams/request_token",
-                     {"display_name": f"viewer{i}"})
-            paths.append(f"/api/client/v2/conferences/streams/events?token={r['result']['token']}")
-        with open(os.path.join(tmp, "paths"), "w") as f:
-            f.write("\n".join(paths) + "\n")
-        time.sleep(1)
-        before = rss_kb(node.pid)
-        load = subprocess.Popen([args.sseload, str(node_port), os.path.join(tmp, "paths"), str(args.streams)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        ready = load.stdout.readline().split()
-        opened, open_seconds = int(ready[1]), float(ready[2])
-        time.sleep(1)
-        after = rss_kb(node.pid)
-        held = sum(p["open_streams"] for p in http(node_port, "GET", "/_mock/participants?alias=streams"))
-        trigger = json.dumps({"event": "bench", "data": {"n": 1}, "alias": "streams"}, separators=(",", ":"))
-        load.stdin.write(f"POST /_mock/events {trigger}\n")
-        load.stdin.flush()
-        broadcast = json.loads(load.stdout.readline())
-        load.stdin.close()
-        load.wait(30)
-        results["streams"] = {"opened": opened, "held": held, "open_seconds": open_seconds,
-                              "rss_before_kb": before, "rss_after_kb": after,
-                              "per_stream_kb": (after - before) / max(1, opened), **broadcast}
-    finally:
-        if node:
+        node, port = start_node(args.mockmcu, args)
+        try:
+            sample = http(port, "POST", "/api/client/v2/conferences/bench0/request_token", {"display_name": "bench"})
+        finally:
             stop(node)
+        body = json.dumps(sample, separators=(",", ":"))
+        results["nginx"] = {"rate": 1, "non2xx": 0, "socket_errors": "none", "p99": "-"} if args.skip_rates \
+            else baseline(args, tmp, body)
+        for label, binary in builds:
+            results[label] = measure(binary, label, args, tmp)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    n, lc, rf, st = results["nginx"], results["lifecycle"], results["refresh"], results["streams"]
-    rows = [
-        ("nginx, static token-sized JSON (baseline)", f"{n['rate']:.0f} req/s", "1.00", "", f"p99 {n['p99']}"),
-        ("request_token + release_token", f"{lc['rate']:.0f} req/s ({lc['rate'] / 2:.0f} lifecycles/s)",
-         f"{lc['rate'] / n['rate']:.2f}", "≥ 0.5", f"p99 {lc['p99']}, non-2xx {lc['non2xx']}"),
-        ("refresh_token", f"{rf['rate']:.0f} req/s", f"{rf['rate'] / n['rate']:.2f}", "≥ 0.5",
-         f"p99 {rf['p99']}, non-2xx {rf['non2xx']}"),
-        ("idle event streams held", f"{st['held']} of {st['opened']} opened in {st['open_seconds']:.1f}s", "",
-         "10,000", ""),
-        ("node RSS per idle stream", f"{st['per_stream_kb']:.1f} KB",
-         "", "≤ 10 KB", f"RSS {st['rss_before_kb'] // 1024} → {st['rss_after_kb'] // 1024} MB"),
-        ("one event to every stream", f"first {st['first_ms']:.1f} ms, last {st['last_ms']:.1f} ms", "",
-         "last < 100 ms", f"{st['received']} of {st['streams']} received; node queued it in {st.get('queued_ms', -1):.1f} ms"),
-    ]
-    table = ["| measure | result | ratio to nginx | target | notes |", "|---|---|---|---|---|"]
-    table += [f"| {' | '.join(r)} |" for r in rows]
+    n = results["nginx"]
+    table = ["| measure | result | ratio to nginx | target | notes |", "|---|---|---|---|---|",
+             f"| nginx, static token-sized JSON (baseline) | {n['rate']:.0f} req/s | 1.00 | | p99 {n['p99']}, non-2xx {n['non2xx']} |"]
+    for label, _ in builds:
+        table += [f"| {' | '.join(r)} |" for r in rows(label, n, results[label])]
     header = (f"MockMCU benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
               f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.streams} streams over "
               f"{args.stream_participants} participants, journal limit {args.journal_limit}")
@@ -227,6 +267,10 @@ def main():
         f.write(text)
     with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
         json.dump(results, f, indent=2)
+    found = problems("nginx", {"nginx": n}) + [p for label, _ in builds for p in problems(label, results[label])]
+    if found:
+        print("FAILED: answers were not the expected ones, so these figures mean nothing:\n  " + "\n  ".join(found))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

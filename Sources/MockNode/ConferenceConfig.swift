@@ -21,7 +21,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
             self.uuid = uuid
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case displayName = "display_name", role, uuid }
+        package enum CodingKeys: String, CodingKey, CaseIterable { case displayName = "display_name", role, uuid }
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)

@@ -2,38 +2,38 @@
 /// (conference files, scenario files, the control API, the Swift API) checks it
 /// against the same `Limits` entry, so they all accept and refuse alike and say
 /// the same range in their errors.
-public struct Limit: Sendable, Equatable {
+package struct Limit: Sendable, Equatable {
     /// Smallest and largest accepted value.
-    public let range: ClosedRange<Double>
+    package let range: ClosedRange<Double>
     /// `seconds`, or empty for a count.
-    public let unit: String
+    package let unit: String
     /// Whether 0 is accepted below `range` (as "off"), e.g. `keepalive_interval: 0`.
-    public let zeroMeansOff: Bool
+    package let zeroMeansOff: Bool
 
-    public init(_ range: ClosedRange<Double>, unit: String = "seconds", zeroMeansOff: Bool = false) {
+    package init(_ range: ClosedRange<Double>, unit: String = "seconds", zeroMeansOff: Bool = false) {
         self.range = range
         self.unit = unit
         self.zeroMeansOff = zeroMeansOff
     }
 
     /// Whether `x` is accepted (never NaN or infinite).
-    public func accepts(_ x: Double) -> Bool {
+    package func accepts(_ x: Double) -> Bool {
         x.isFinite && (range.contains(x) || (zeroMeansOff && x == 0))
     }
 
     /// "1 to 86400 seconds", "0 (off) or 0.1 to 3600 seconds".
-    public var rangeText: String {
+    package var rangeText: String {
         let span = "\(Self.text(range.lowerBound)) to \(Self.text(range.upperBound))" + (unit.isEmpty ? "" : " \(unit)")
         return zeroMeansOff ? "0 (off) or \(span)" : span
     }
 
     /// nil when accepted, else "`what` must be … (got …)".
-    public func problem(_ x: Double, _ what: String) -> String? {
+    package func problem(_ x: Double, _ what: String) -> String? {
         accepts(x) ? nil : "\(what) must be \(rangeText) (got \(Self.text(x)))"
     }
 
     /// nil when accepted, else "`what` must be … (got …)".
-    public func problem(_ x: Int, _ what: String) -> String? { problem(Double(x), what) }
+    package func problem(_ x: Int, _ what: String) -> String? { problem(Double(x), what) }
 
     static func text(_ x: Double) -> String {
         guard x.isFinite else { return x.isNaN ? "NaN" : (x > 0 ? "infinity" : "-infinity") }
@@ -42,22 +42,22 @@ public struct Limit: Sendable, Equatable {
 }
 
 /// Every duration and count the node takes, with its accepted range.
-public enum Limits {
+package enum Limits {
     /// A token's lifetime (`expires`): one second to one day.
-    public static let tokenLifetime = Limit(1...86_400)
+    package static let tokenLifetime = Limit(1...86_400)
     /// Extra time after expiry before the participant goes (`expiry_grace`).
-    public static let expiryGrace = Limit(0...3_600)
+    package static let expiryGrace = Limit(0...3_600)
     /// Between keep-alive comments on a stream (`keepalive_interval`); 0 = none.
     /// Below 0.01 s a node would spend its time writing comments.
-    public static let keepaliveInterval = Limit(0.01...3_600, zeroMeansOff: true)
+    package static let keepaliveInterval = Limit(0.01...3_600, zeroMeansOff: true)
     /// Between a `disconnect` event and the cut of its stream (`disconnect_cut_delay`).
-    public static let disconnectCutDelay = Limit(0...10)
+    package static let disconnectCutDelay = Limit(0...10)
     /// A fault's or a timeline step's `delay`.
-    public static let delay = Limit(0...3_600)
+    package static let delay = Limit(0...3_600)
     /// A point in a scenario's time (`at:`), a scenario's `deadline`, a check's time window.
-    public static let scenarioTime = Limit(0...86_400)
+    package static let scenarioTime = Limit(0...86_400)
     /// `POST /_mock/clock/advance` and `ManualClock.advance(by:)`: up to ten years at once.
-    public static let clockAdvance = Limit(0...315_360_000)
+    package static let clockAdvance = Limit(0...315_360_000)
     /// How many requests a fault applies to (0 = every one), a repeat count.
-    public static let count = Limit(0...1_000_000, unit: "")
+    package static let count = Limit(0...1_000_000, unit: "")
 }

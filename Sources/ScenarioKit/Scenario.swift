@@ -42,7 +42,7 @@ public struct Scenario: Sendable {
     /// The deadline when a scenario names none.
     public static let defaultDeadline = 8.0
     /// A deadline's accepted range: 0.1 s to a day.
-    public static let deadlineLimit = Limit(0.1...Limits.scenarioTime.range.upperBound)
+    package static let deadlineLimit = Limit(0.1...Limits.scenarioTime.range.upperBound)
 }
 
 /// The feature names of the driver protocol; a client declares those it has.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MicroHTTP
 import MockNode
+import ScenarioKit
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(

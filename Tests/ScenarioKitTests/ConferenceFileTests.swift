@@ -1,4 +1,5 @@
 import MockNode
+import ScenarioKit
 import XCTest
 
 final class ConferenceFileTests: XCTestCase {

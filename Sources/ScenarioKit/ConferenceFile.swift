@@ -1,3 +1,4 @@
+import MockNode
 import Yams
 
 /// Conference files: YAML with a `conferences:` list (or just the list),

@@ -1,0 +1,131 @@
+import Foundation
+import MicroHTTP
+@testable import MockNode
+import PexipWire
+import XCTest
+
+/// The node's rules with no sockets: requests go straight into `MockNode.handle` of a node
+/// that was never started, time is a `ManualClock`, and what the node wrote to streams is
+/// read from its journal. The socket tests stay as the end-to-end ones.
+final class RuleTests: XCTestCase {
+    private struct Rig {
+        let node: MockNode
+        let clock = ManualClock()
+
+        init(_ conferences: [ConferenceConfig]) throws {
+            var c = MockNode.Configuration(conferences: conferences)
+            c.clock = clock
+            node = try MockNode(c)
+        }
+
+        /// A client request as the server would hand it over; the status and the envelope's result.
+        func call(_ alias: String, _ request: String, method: String = "POST", body: String = "{}",
+                  token: String? = nil, headers: [(String, String)] = []) -> (status: Int, result: JSONValue?) {
+            var h = HTTPHeaders(headers.map { (name: $0.0, value: $0.1) })
+            if let token { h.set("token", token) }
+            let req = HTTPRequest(method: method, path: APIPath.conference(alias, request), headers: h,
+                                  body: method == "GET" ? [] : Array(body.utf8))
+            switch node.handle(req) {
+            case .response(let r): return (r.status, JSONValue.parse(r.body)?["result"])
+            case .stream: return (200, nil)
+            case .drop: return (-1, nil)
+            case .deferred: return (-2, nil)
+            }
+        }
+
+        func join(_ alias: String, pin: String? = nil) -> (status: Int, token: String, uuid: String, role: String) {
+            let (status, result) = call(alias, "request_token", body: #"{"display_name":"A"}"#,
+                                        headers: pin.map { [("pin", $0)] } ?? [])
+            return (status, result?["token"]?.stringValue ?? "", result?["participant_uuid"]?.stringValue ?? "",
+                    result?["role"]?.stringValue ?? "")
+        }
+    }
+
+    func testPINRules() throws {
+        let rig = try Rig([ConferenceConfig(alias: "secure", hostPIN: "1234", guestPIN: "5678"),
+                           ConferenceConfig(alias: "hostpin", hostPIN: "1234", allowGuests: true)])
+        let prompt = rig.call("secure", "request_token")
+        XCTAssertEqual(prompt.status, 403)
+        XCTAssertEqual(prompt.result?["pin"], "required")
+        XCTAssertEqual(prompt.result?["guest_pin"], "required")
+        XCTAssertEqual(rig.join("secure", pin: "0000").status, 403)
+        XCTAssertEqual(rig.join("secure", pin: "1234").role, "HOST")
+        XCTAssertEqual(rig.join("secure", pin: "5678").role, "GUEST")
+        XCTAssertEqual(rig.join("secure", pin: "none").status, 403, "a guest PIN is required here")
+        XCTAssertEqual(rig.call("hostpin", "request_token").result?["guest_pin"], "none")
+        XCTAssertEqual(rig.join("hostpin", pin: "none").role, "GUEST", "no guest PIN: 'none' joins as a guest")
+    }
+
+    func testTokenRules() throws {
+        let rig = try Rig([ConferenceConfig(alias: "meet")])
+        let a = rig.join("meet")
+        XCTAssertEqual(a.status, 200)
+        let refreshed = rig.call("meet", "refresh_token", token: a.token)
+        XCTAssertEqual(refreshed.status, 200)
+        let newer = try XCTUnwrap(refreshed.result?["token"]?.stringValue)
+        XCTAssertNotEqual(newer, a.token)
+        XCTAssertEqual(rig.call("meet", "refresh_token", token: "not-a-token").status, 403)
+        XCTAssertEqual(rig.call("meet", "release_token", token: newer).status, 200)
+        XCTAssertEqual(rig.call("meet", "refresh_token", token: newer).status, 403, "a released token is dead")
+        XCTAssertTrue(rig.node.participants(in: "meet").isEmpty)
+    }
+
+    func testExpiryOnTheNodeClock() throws {
+        let rig = try Rig([ConferenceConfig(alias: "meet", expires: 10)])
+        let a = rig.join("meet")
+        rig.clock.advance(by: 9)
+        XCTAssertEqual(rig.node.participants(in: "meet").count, 1, "alive before its lifetime is up")
+        rig.clock.advance(by: 2)
+        XCTAssertTrue(rig.node.participants(in: "meet").isEmpty)
+        XCTAssertNotNil(rig.node.journal().first { $0.kind == .action && $0.action == "token_expired" && $0.participant == a.uuid })
+        XCTAssertEqual(rig.call("meet", "refresh_token", token: a.token).status, 403)
+    }
+
+    func testRefreshPushesExpiryBack() throws {
+        let rig = try Rig([ConferenceConfig(alias: "meet", expires: 10)])
+        let a = rig.join("meet")
+        rig.clock.advance(by: 6)
+        XCTAssertEqual(rig.call("meet", "refresh_token", token: a.token).status, 200)
+        rig.clock.advance(by: 6)
+        XCTAssertEqual(rig.node.participants(in: "meet").count, 1, "12 s after the join, 6 s after the refresh")
+    }
+
+    func testGuestsMayNotDoWhatHostsDo() throws {
+        let rig = try Rig([ConferenceConfig(alias: "hostpin", hostPIN: "1234", allowGuests: true)])
+        let guest = rig.join("hostpin", pin: "none")
+        let host = rig.join("hostpin", pin: "1234")
+        XCTAssertEqual(rig.call("hostpin", "lock", token: guest.token).status, 403)
+        XCTAssertEqual(rig.call("hostpin", "lock", token: host.token).status, 200)
+        XCTAssertEqual(try rig.node.status(of: "hostpin").locked, true)
+        XCTAssertEqual(rig.call("hostpin", "participants/\(host.uuid)/disconnect", token: guest.token).status, 403)
+        XCTAssertEqual(rig.node.participants(in: "hostpin").count, 2)
+    }
+
+    func testFaultsApplyInOrderAndCountDown() throws {
+        let rig = try Rig([ConferenceConfig(alias: "meet")])
+        let a = rig.join("meet")
+        try rig.node.perform(.fail(FaultRule(request: "refresh_token", .status(503), count: 2)))
+        try rig.node.perform(.fail(FaultRule(request: "conference_status", .drop)))
+        try rig.node.perform(.fail(FaultRule(request: "participants", method: "GET", .delay(1))))
+        XCTAssertEqual(rig.call("meet", "refresh_token", token: a.token).status, 503)
+        XCTAssertEqual(rig.call("meet", "refresh_token", token: a.token).status, 503)
+        XCTAssertEqual(rig.call("meet", "refresh_token", token: a.token).status, 200, "count 2 is used up")
+        XCTAssertEqual(rig.call("meet", "conference_status", method: "GET", token: a.token).status, -1, "dropped")
+        XCTAssertEqual(rig.call("meet", "participants", method: "GET", token: a.token).status, -2, "deferred")
+        XCTAssertTrue(rig.node.faults().isEmpty)
+        let faulted = rig.node.journal().filter { $0.kind == .request && $0.fault != nil }.map(\.fault)
+        XCTAssertEqual(faulted, ["status 503 on refresh_token", "status 503 on refresh_token", "drop on conference_status"])
+    }
+
+    func testEjectionWritesDisconnectAndLaterRequestsAreRefused() throws {
+        let rig = try Rig([ConferenceConfig(alias: "meet")])
+        let a = rig.join("meet")
+        XCTAssertEqual(rig.call("meet", "events", method: "GET", token: a.token).status, 200)
+        try rig.node.perform(.eject(a.uuid, reason: "Bye"))
+        let disconnect = try XCTUnwrap(rig.node.journal().last { $0.kind == .event && $0.event == EventName.disconnect })
+        XCTAssertEqual(disconnect.data, #"{"reason":"Bye"}"#)
+        XCTAssertEqual(disconnect.delivered, true)
+        XCTAssertEqual(rig.call("meet", "refresh_token", token: a.token).status, 403)
+        XCTAssertEqual(rig.call("meet", "release_token", token: a.token).status, 200, "a release after ejection is answered 200")
+    }
+}

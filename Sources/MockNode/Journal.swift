@@ -45,45 +45,24 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         }
     }
 
+    /// What an entry records: one case per kind, each with the fields of its kind.
+    public enum Payload: Sendable, Equatable {
+        case request(Request)
+        case event(Event)
+        case streamOpen(StreamOpen)
+        case streamClose(StreamClose)
+        case action(Action)
+        case note(Note)
+    }
+
     /// Position in the journal, from 1, without gaps.
     public var seq: Int
-    public var kind: Kind
     /// Node clock seconds since the node started (moves with a manual clock).
     public var t: Double
     /// Real seconds since the node started.
     public var wall: Double
-
-    // request
-    public var method: String?
-    public var path: String?
-    public var query: [Field]?
-    public var headers: [Field]?
-    public var body: String?
-    public var status: Int?
-    public var response: String?
-    public var remote: String?
-    /// The fault rule that shaped the answer, if any.
-    public var fault: String?
-    /// Real seconds since the node started when the request arrived, for a
-    /// request whose answer a fault delayed (`wall` is when it was handled).
-    public var received: Double?
-
-    // shared
-    public var alias: String?
-    public var participant: String?
-    public var stream: Int?
-
-    // event
-    public var event: String?
-    public var id: String?
-    public var data: String?
-    /// False when the participant had no open stream, or its stream was stalled or closing.
-    public var delivered: Bool?
-
-    // stream_close / action
-    public var reason: String?
-    public var action: String?
-    public var detail: String?
+    /// What happened. The flat fields (`status`, `event`, …) read and write it.
+    public var payload: Payload
     /// Fields kept only in part because they were longer than `JournalEntry.fieldLimit`
     /// bytes, each with its full length in bytes (e.g. `{"body": 61440}`).
     public var cut: [String: Int]?
@@ -93,6 +72,17 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// Bytes this entry costs the journal, roughly (its text plus bookkeeping).
     var footprint = 0
 
+    public var kind: Kind {
+        switch payload {
+        case .request: return .request
+        case .event: return .event
+        case .streamOpen: return .streamOpen
+        case .streamClose: return .streamClose
+        case .action: return .action
+        case .note: return .note
+        }
+    }
+
     /// Longest request body, answer or event data kept whole, in bytes; longer ones are
     /// cut to this and named in `cut`. (The client's own reports, notes, are kept whole.)
     public static let fieldLimit = 16 * 1024
@@ -100,18 +90,22 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// Cuts overlong fields (at a character boundary) and works out the footprint. Runs
     /// for every entry under the journal's lock: no arrays, no key paths.
     mutating func bound() {
-        if kind != .note {
-            if let text = body, text.utf8.count > Self.fieldLimit { body = cutting(text, "body") }
-            if let text = response, text.utf8.count > Self.fieldLimit { response = cutting(text, "response") }
-            if let text = data, text.utf8.count > Self.fieldLimit { data = cutting(text, "data") }
+        switch payload {
+        case .request(var r):
+            let body = r.body.map { $0.utf8.count > Self.fieldLimit } ?? false
+            let response = r.response.map { $0.utf8.count > Self.fieldLimit } ?? false
+            if body { r.body = cutting(r.body!, "body") }
+            if response { r.response = cutting(r.response!, "response") }
+            if body || response { payload = .request(r) }
+        case .event(var e):
+            if let text = e.data, text.utf8.count > Self.fieldLimit {
+                e.data = cutting(text, "data")
+                payload = .event(e)
+            }
+        default:
+            break
         }
-        var n = 160
-        @inline(__always) func add(_ text: String?) { if let text { n += text.utf8.count } }
-        add(method); add(path); add(body); add(response); add(remote); add(fault); add(alias)
-        add(participant); add(event); add(id); add(data); add(reason); add(action); add(detail)
-        if let query { for f in query { n += f.name.utf8.count + f.value.utf8.count + 32 } }
-        if let headers { for f in headers { n += f.name.utf8.count + f.value.utf8.count + 32 } }
-        footprint = n
+        footprint = 160 + payloadBytes
     }
 
     /// `text` cut to `fieldLimit` bytes at a character boundary, noted in `cut`.
@@ -125,11 +119,30 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         return String(decoding: bytes[..<end], as: UTF8.self)
     }
 
-    public init(seq: Int = 0, kind: Kind, t: Double = 0, wall: Double = 0) {
+    public init(seq: Int = 0, t: Double = 0, wall: Double = 0, _ payload: Payload) {
         self.seq = seq
-        self.kind = kind
         self.t = t
         self.wall = wall
+        self.payload = payload
+    }
+
+    /// An entry of `kind` with no fields yet.
+    public init(seq: Int = 0, kind: Kind, t: Double = 0, wall: Double = 0) {
+        let payload: Payload
+        switch kind {
+        case .request: payload = .request(Request())
+        case .event: payload = .event(Event())
+        case .streamOpen: payload = .streamOpen(StreamOpen())
+        case .streamClose: payload = .streamClose(StreamClose())
+        case .action: payload = .action(Action())
+        case .note: payload = .note(Note())
+        }
+        self.init(seq: seq, t: t, wall: wall, payload)
+    }
+
+    /// A field set on an entry whose kind does not have it: a programming error.
+    func misplaced(_ field: String) {
+        assertionFailure("a \(kind.rawValue) journal entry has no field '\(field)'")
     }
 
     /// The value of request header `name` (case-insensitive).

@@ -212,9 +212,7 @@ extension MockNode {
     /// The `note` command's work, kept apart so that `note(_:data:)` returns the entry itself.
     func recordNote(_ label: String, data: String?) throws -> JournalEntry {
         if let data, JSONValue.parse(data) == nil { throw MockNodeError.badRequest("note data must be JSON text") }
-        var entry = JournalEntry(kind: .note)
-        entry.action = label
-        entry.data = data
+        let entry = JournalEntry(.note(JournalEntry.Note(data: data, action: label)))
         return mutate { s in
             let seq = s.record(entry)
             return s.journal.after(seq - 1).first ?? entry

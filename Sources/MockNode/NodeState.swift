@@ -58,12 +58,8 @@ struct NodeState {
 
     mutating func recordAction(_ action: String, participant: String? = nil, alias: String? = nil,
                                detail: String? = nil) {
-        var e = JournalEntry(kind: .action)
-        e.action = action
-        e.participant = participant
-        e.alias = alias
-        e.detail = detail
-        record(e)
+        record(JournalEntry(.action(JournalEntry.Action(alias: alias, participant: participant, action: action,
+                                                        detail: detail))))
     }
 
     // MARK: - lookups
@@ -79,13 +75,10 @@ struct NodeState {
     /// Writes one event to every open stream of `p`, journaling each write.
     mutating func deliver(to p: ParticipantState, event: String, data: String) {
         guard !p.simulated else { return }
-        var e = JournalEntry(kind: .event)
-        e.participant = p.uuid
-        e.event = event
-        e.data = data
+        var e = JournalEntry.Event(participant: p.uuid, event: event, data: data)
         if p.streams.isEmpty {
             e.delivered = false
-            record(e)
+            record(JournalEntry(.event(e)))
             return
         }
         let useIDs = conference(of: p)?.config.eventIDs ?? true
@@ -106,7 +99,7 @@ struct NodeState {
             let outcome = slot.stream.send(head, body)
             e.stream = slot.number
             e.delivered = outcome == .queued
-            record(e)
+            record(JournalEntry(.event(e)))
         }
     }
 
@@ -258,11 +251,8 @@ struct NodeState {
         streamCounter += 1
         p.streams[stream.id] = StreamSlot(stream: stream, number: streamCounter)
         openStreams[stream.id] = (p.uuid, streamCounter)
-        var e = JournalEntry(kind: .streamOpen)
-        e.participant = p.uuid
-        e.stream = streamCounter
-        e.alias = conf.config.alias
-        record(e)
+        record(JournalEntry(.streamOpen(JournalEntry.StreamOpen(alias: conf.config.alias, participant: p.uuid,
+                                                                stream: streamCounter))))
         let uuid = p.uuid
         let hooks = self.hooks
         stream.onClose { reason in hooks.streamClosed(uuid, stream, reason) }
@@ -277,11 +267,8 @@ struct NodeState {
     mutating func streamClosed(participant uuid: String, stream: EventStream, reason: EventStream.CloseReason) {
         let info = openStreams.removeValue(forKey: stream.id)
         participants[uuid]?.streams.removeValue(forKey: stream.id)
-        var e = JournalEntry(kind: .streamClose)
-        e.participant = uuid
-        e.stream = info?.number
-        e.reason = reason.rawValue
-        record(e)
+        record(JournalEntry(.streamClose(JournalEntry.StreamClose(participant: uuid, stream: info?.number,
+                                                                  reason: reason.rawValue))))
     }
 }
 

@@ -78,14 +78,11 @@ extension MockNode {
     }
 
     static func requestEntry(_ req: HTTPRequest) -> JournalEntry {
-        var e = JournalEntry(kind: .request)
-        e.method = req.method
-        e.path = req.path
-        e.query = req.query.isEmpty ? nil : req.query.map { JournalEntry.Field($0.name, $0.value) }
-        e.headers = req.headers.fields.map { JournalEntry.Field($0.name, $0.value) }
-        e.body = req.body.isEmpty ? nil : req.bodyText
-        e.remote = req.remoteAddress
-        return e
+        JournalEntry(.request(JournalEntry.Request(
+            method: req.method, path: req.path,
+            query: req.query.isEmpty ? nil : req.query.map { JournalEntry.Field($0.name, $0.value) },
+            headers: req.headers.fields.map { JournalEntry.Field($0.name, $0.value) },
+            body: req.body.isEmpty ? nil : req.bodyText, remote: req.remoteAddress)))
     }
 
     // MARK: - CORS (§10)
@@ -154,20 +151,22 @@ struct PendingAnswer {
         let result = reply.encoded()
         journal.update(seq: seq) { e in
             e.pending = false
-            e.alias = note.alias
-            e.participant = note.participant
+            guard case .request(var r) = e.payload else { return }
+            r.alias = note.alias
+            r.participant = note.participant
             switch result {
-            case .response(let r):
-                e.status = r.status
-                e.response = r.bodyText
+            case .response(let answer):
+                r.status = answer.status
+                r.response = answer.bodyText
             case .stream:
-                e.status = 200
-                e.response = "(event stream)"
+                r.status = 200
+                r.response = "(event stream)"
             case .drop:
-                e.detail = "connection dropped"
+                r.detail = "connection dropped"
             case .deferred:
-                e.detail = "answer deferred"
+                r.detail = "answer deferred"
             }
+            e.payload = .request(r)
         }
         return result
     }

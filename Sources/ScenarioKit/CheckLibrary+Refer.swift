@@ -11,12 +11,12 @@ extension CheckLibrary {
         var evidence: [JournalEntry] = []
         var problems: [String] = []
         for refer in refers {
-            let data = refer.data.flatMap(JSONValue.parse)
+            let data = r.data(refer)
             let alias = data?["alias"]?.stringValue ?? "", token = data?["token"]?.stringValue ?? ""
             let joins = r.requests("request_token").filter { $0.seq > refer.seq }
             evidence.append(refer)
             let carrying = joins.filter {
-                $0.body.flatMap(JSONValue.parse)?["token"]?.stringValue == token || $0.header("token") == token
+                r.body($0)?["token"]?.stringValue == token || $0.header("token") == token
             }
             if let hit = carrying.first(where: { $0.status == 200 && $0.alias?.lowercased() == alias.lowercased() }) {
                 evidence.append(hit)

@@ -25,7 +25,7 @@ extension CheckLibrary {
             let burst = r.journal.filter { $0.kind == .event && $0.stream == open.stream }
             if let end = burst.first(where: { $0.event == "participant_sync_end" }) {
                 let synced = Set(burst.filter { $0.event == "participant_create" && $0.seq < end.seq }
-                    .compactMap { $0.data.flatMap(JSONValue.parse)?["uuid"]?.stringValue })
+                    .compactMap { r.data($0)?["uuid"]?.stringValue })
                 let rosters = r.reports("roster").filter { $0.entry.seq > end.seq }
                 let matching = rosters.first { Set(uuids($0.message)) == synced }
                 if let matching {
@@ -117,7 +117,7 @@ extension CheckLibrary {
     static func sentMessage(_ r: RunRecord, text: String) -> CheckResult {
         let expected = "a message request with payload '\(text)' answered 200"
         let sent = r.requests("message")
-        let hit = sent.first { $0.status == 200 && $0.body.flatMap(JSONValue.parse)?["payload"]?.stringValue == text }
+        let hit = sent.first { $0.status == 200 && r.body($0)?["payload"]?.stringValue == text }
         if let hit { return verdict(true, expected, "message #\(hit.seq) → 200", [hit]) }
         return verdict(false, expected, sent.isEmpty ? "no message request" : "message requests did not match", sent)
     }

@@ -36,7 +36,7 @@ enum CheckLibrary {
         for (key, value) in [("role", role), ("service_type", serviceType), ("display_name", displayName)] {
             if let value, m[key]?.stringValue != value { wrong.append("\(key) \(m[key]?.jsonText ?? "missing")") }
         }
-        let nodeRole = issue.entry.response.flatMap(JSONValue.parse)?["result"]?["role"]?.stringValue
+        let nodeRole = r.result(issue.entry)?["role"]?.stringValue
         if let nodeRole, let said = m["role"]?.stringValue, said != nodeRole { wrong.append("role \(said) but the node said \(nodeRole)") }
         return verdict(wrong.isEmpty, expected, wrong.isEmpty ? "joined as \(m.jsonText)" : "joined with " + wrong.joined(separator: ", "),
                        [issue.entry, report.entry])
@@ -44,7 +44,7 @@ enum CheckLibrary {
 
     /// request_token answers that asked for a PIN.
     static func pinChallenges(_ r: RunRecord) -> [JournalEntry] {
-        r.requests("request_token").filter { $0.status == 403 && $0.response.flatMap(JSONValue.parse)?["result"]?["pin"] != nil }
+        r.requests("request_token").filter { $0.status == 403 && r.result($0)?["pin"] != nil }
     }
 
     static func askedForPIN(_ r: RunRecord, guestPIN: String?) -> CheckResult {
@@ -78,7 +78,7 @@ enum CheckLibrary {
     static func askedForExtension(_ r: RunRecord) -> CheckResult {
         let expected = "extension_required reported after the node asked for an extension"
         guard let challenge = r.requests("request_token").first(where: {
-            $0.status == 403 && $0.response.flatMap(JSONValue.parse)?["result"]?["conference_extension"] != nil
+            $0.status == 403 && r.result($0)?["conference_extension"] != nil
         }) else {
             return verdict(false, expected, "the node never asked for an extension", r.requests("request_token"))
         }
@@ -91,11 +91,11 @@ enum CheckLibrary {
     static func extensionSent(_ r: RunRecord, _ x: String) -> CheckResult {
         let expected = "a request_token with conference_extension '\(x)' in its body"
         let all = r.requests("request_token")
-        let sent = all.filter { $0.body.flatMap(JSONValue.parse)?["conference_extension"] != nil }
-        if let hit = sent.first(where: { $0.body.flatMap(JSONValue.parse)?["conference_extension"]?.stringValue == x }) {
+        let sent = all.filter { r.body($0)?["conference_extension"] != nil }
+        if let hit = sent.first(where: { r.body($0)?["conference_extension"]?.stringValue == x }) {
             return verdict(true, expected, "request_token #\(hit.seq) → \(hit.status ?? 0)", [hit])
         }
-        let seen = sent.map { $0.body.flatMap(JSONValue.parse)?["conference_extension"]?.jsonText ?? "?" }
+        let seen = sent.map { r.body($0)?["conference_extension"]?.jsonText ?? "?" }
         return verdict(false, expected, seen.isEmpty ? "no request_token carried conference_extension"
                        : "sent conference_extension \(seen.joined(separator: ", "))", all)
     }

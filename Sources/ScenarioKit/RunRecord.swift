@@ -58,10 +58,13 @@ public struct RunRecord: Sendable {
         var reports: [Note] = [], told: [Note] = []
         var requests: [JournalEntry] = []
         var issued: [Issue] = []
+        var parsed: [Int: Parsed] = [:]
         for e in journal {
+            let p = Parsed(e)
+            if p.body != nil || p.response != nil || p.data != nil { parsed[e.seq] = p }
             switch e.kind {
             case .note:
-                guard let m = e.data.flatMap(JSONValue.parse), let type = m["type"]?.stringValue else { continue }
+                guard let m = p.data, let type = m["type"]?.stringValue else { continue }
                 if e.action == RunRecord.clientLabel { reports.append(Note(entry: e, type: type, message: m)) }
                 if e.action == RunRecord.runnerLabel { told.append(Note(entry: e, type: type, message: m)) }
             case .request:
@@ -69,7 +72,7 @@ public struct RunRecord: Sendable {
                 if e.method == "OPTIONS" { continue }
                 requests.append(e)
                 if e.status == 200, e.request == "request_token" || e.request == "refresh_token",
-                   let result = e.response.flatMap(JSONValue.parse)?["result"],
+                   let result = p.response?["result"],
                    let token = result["token"]?.stringValue {
                     let expires = Double(result["expires"]?.stringValue ?? "") ?? result["expires"]?.numberValue ?? 120
                     issued.append(Issue(entry: e, token: token, expires: expires,
@@ -83,7 +86,32 @@ public struct RunRecord: Sendable {
         self.told = told
         self.requests = requests
         self.issued = issued
+        self.parsed = parsed
     }
+
+    /// An entry's JSON texts, parsed once when the record is made.
+    struct Parsed: Sendable {
+        let body: JSONValue?
+        let response: JSONValue?
+        let data: JSONValue?
+
+        init(_ e: JournalEntry) {
+            body = e.body.flatMap(JSONValue.parse)
+            response = e.response.flatMap(JSONValue.parse)
+            data = e.data.flatMap(JSONValue.parse)
+        }
+    }
+
+    private let parsed: [Int: Parsed]
+
+    /// A request's body as JSON (nil when absent or not JSON).
+    public func body(_ e: JournalEntry) -> JSONValue? { parsed[e.seq]?.body }
+    /// The node's answer to a request, as JSON.
+    public func response(_ e: JournalEntry) -> JSONValue? { parsed[e.seq]?.response }
+    /// The `result` of the node's answer (the envelope's payload).
+    public func result(_ e: JournalEntry) -> JSONValue? { parsed[e.seq]?.response?["result"] }
+    /// An event's or a note's data, as JSON.
+    public func data(_ e: JournalEntry) -> JSONValue? { parsed[e.seq]?.data }
 
     /// The note label of client reports.
     public static let clientLabel = "client"
@@ -144,7 +172,7 @@ public struct RunRecord: Sendable {
         journal.first { e in
             switch e.kind {
             case .note:
-                let type = e.data.flatMap(JSONValue.parse)?["type"]?.stringValue ?? ""
+                let type = data(e)?["type"]?.stringValue ?? ""
                 return (e.action == RunRecord.runnerLabel && type == "leave")
                     || (e.action == RunRecord.clientLabel && ["disconnected", "failed", "left"].contains(type))
             case .request: return e.request == "release_token"
@@ -156,7 +184,7 @@ public struct RunRecord: Sendable {
 
     /// Whether the node answered the request 404 "Unknown request" (a request it does not simulate).
     public func isNotSimulated(_ e: JournalEntry) -> Bool {
-        e.status == 404 && e.response.flatMap(JSONValue.parse)?["result"]?.stringValue == WireMessage.unknownRequest
+        e.status == 404 && result(e)?.stringValue == WireMessage.unknownRequest
     }
 
     /// Requests the node does not simulate, by method and request name, in order of first appearance.

@@ -198,7 +198,8 @@ struct NodeState {
         for slot in p.streams.values {
             let stream = slot.stream
             if delay > 0 {
-                DispatchQueue.global().asyncAfter(deadline: .now() + delay) { stream.close(error: true) }
+                // On the node's clock: under a manual clock the cut comes when the test advances it.
+                _ = clock.schedule(at: clock.now() + delay) { stream.close(error: true) }
             } else {
                 stream.close(error: true)
             }

@@ -88,6 +88,7 @@ final class ControlTests: XCTestCase {
         let a = try h.join("meet", name: "Alice")
         let events = try h.listen("meet", token: a.token)
         try h.node.eject(a.uuid, reason: "bye")
+        h.passCutDelay()
         _ = try events.drain()
         XCTAssertNotNil(h.node.waitForJournal { $0.kind == .streamClose })
         let j = h.node.journal()
@@ -143,6 +144,7 @@ final class ControlTests: XCTestCase {
         let (_, participants) = try control("GET", "/participants?alias=meet")
         XCTAssertEqual(participants?.arrayValue?.count, 2)
         XCTAssertEqual(try control("POST", "/participants/\(a.uuid)/eject", #"{"reason":"Kicked"}"#).0, 200)
+        h.passCutDelay()
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(events.drain().last).data)?["reason"], "Kicked")
         let (_, journal) = try control("GET", "/journal?after=0")
         XCTAssertGreaterThan(journal?["entries"]?.arrayValue?.count ?? 0, 5)
@@ -220,6 +222,7 @@ final class ControlTests: XCTestCase {
         XCTAssertEqual(refer.event, "refer")
         XCTAssertEqual(JSONValue.parse(refer.data), ["alias": "other", "token": .string(grant)])
         try h.node.expireToken(of: a.uuid)
+        h.passCutDelay()
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(events.drain().last).data)?["reason"], "Token expired")
         XCTAssertEqual(try h.call("POST", "meet", "refresh_token", token: a.token).status, 403)
     }

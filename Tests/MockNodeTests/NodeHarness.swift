@@ -17,6 +17,10 @@ final class NodeHarness {
 
     deinit { test.stop() }
 
+    /// Moves the clock past the delay between a `disconnect` event and the cut of the stream
+    /// (`disconnect_cut_delay`, 0.1 s by default), which runs on the node's clock.
+    func passCutDelay() { clock.advance(by: 0.1) }
+
     var port: UInt16 { test.port }
 
     func path(_ alias: String, _ request: String) -> String { APIPath.conference(alias, request) }

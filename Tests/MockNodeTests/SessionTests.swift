@@ -120,6 +120,7 @@ final class SessionTests: XCTestCase {
         let refreshed = try h.call("POST", "meet", "refresh_token", token: b.token)
         let bobToken = try XCTUnwrap(refreshed.json?["result"]?["token"]?.stringValue)
         h.clock.advance(by: 10)
+        h.passCutDelay()
         let last = try XCTUnwrap(aEvents.drain().last)
         XCTAssertEqual(last.event, "disconnect")
         XCTAssertEqual(JSONValue.parse(last.data), ["reason": "Token expired"])
@@ -148,6 +149,7 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(try h.call("GET", "meet", "participants", token: a.token).status, 403, "token itself expired")
         XCTAssertEqual(h.node.participants().count, 1, "still present during the grace")
         h.clock.advance(by: 5)
+        h.passCutDelay()
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(events.drain().last).data)?["reason"], "Session timed out")
     }
 
@@ -157,11 +159,17 @@ final class SessionTests: XCTestCase {
         let b = try h.join("meet", name: "Bob")
         let bEvents = try h.listen("meet", token: b.token)
         try h.node.eject(b.uuid, reason: "Removed by test")
+        XCTAssertNotNil(h.node.waitForJournal { $0.kind == .event && $0.event == "disconnect" })
+        XCTAssertFalse(h.node.journal().contains { $0.kind == .streamClose },
+                       "the cut waits for the node's clock to pass disconnect_cut_delay")
+        h.passCutDelay()
+        XCTAssertNotNil(h.node.waitForJournal { $0.kind == .streamClose && $0.reason == "error" })
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(bEvents.drain().last).data)?["reason"], "Removed by test")
         XCTAssertEqual(bEvents.ending, .cut)
         let c = try h.join("meet", name: "Carol")
         let cEvents = try h.listen("meet", token: c.token)
         XCTAssertEqual(try h.call("POST", "meet", "participants/\(c.uuid)/disconnect", token: a.token).status, 200)
+        h.passCutDelay()
         XCTAssertEqual(JSONValue.parse(try XCTUnwrap(cEvents.drain().last).data)?["reason"], "Disconnected by remote host")
     }
 

@@ -45,6 +45,7 @@ final class WireShapeTests: XCTestCase {
         XCTAssertEqual(try h.call("POST", "meet", "release_token", token: b.token).json, try fixture("release_token"))
         try assertShape(JSONValue.parse(try XCTUnwrap(events.read(until: "participant_delete").last).data), "participant_delete")
         try h.node.eject(a.uuid)
+        h.passCutDelay()
         try assertShape(JSONValue.parse(try XCTUnwrap(events.drain().last).data), "disconnect")
     }
 }

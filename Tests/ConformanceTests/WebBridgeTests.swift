@@ -67,7 +67,7 @@ final class WebBridgeTests: XCTestCase {
         runner.deadlineScale = 2.5
         runner.tlsEverywhere = true
         var selection = Selection()
-        selection.features = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "tls"]
+        selection.features = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "tls", "refer"]
         let results = SuiteRunner(runner: runner, jobs: 2).run(try ScenarioLoader.loadAll(from: Products.scenarios), selection: selection)
         for r in results { print("PexRTC \(r.outcome.rawValue.uppercased()) \(r.name)") }
         XCTAssertGreaterThanOrEqual(results.filter { $0.outcome == .passed }.count, 30)

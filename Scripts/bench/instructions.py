@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def stripped(binary, tmp):
     return copy
 
 
-def measure(binary, n, workload, tmp):
+def measure(binary, n, workload, tmp, keep=None):
     binary = stripped(binary, tmp)
     port = free_port()
     out = os.path.join(tmp, f"cg-{port}.out")
@@ -108,6 +109,10 @@ def measure(binary, n, workload, tmp):
         requests = sum(one(c, state) for _ in range(n))
         callgrind_control(node.pid, "-d")
         dumps = sorted(glob.glob(out + "*"), key=os.path.getmtime)
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            name = re.sub(r"[^a-z0-9]+", "-", workload.lower()).strip("-")
+            shutil.copy(dumps[-1], os.path.join(keep, f"{os.path.basename(binary)}-{name}.callgrind"))
         total = 0
         with open(dumps[-1]) as f:
             for line in f:
@@ -131,6 +136,7 @@ def main():
     ap.add_argument("--compare-label", default="compared build")
     ap.add_argument("-n", type=int, default=300, help="requests of each kind measured")
     ap.add_argument("--json")
+    ap.add_argument("--keep", metavar="DIR", help="keep each callgrind dump there (for callgrind_annotate)")
     ap.add_argument("--budget", help="a JSON file of instructions per request by workload; fail past +10%%")
     args = ap.parse_args()
     builds = ([(args.compare_label, args.compare)] if args.compare else []) + [(args.label, args.mockmcu)]
@@ -139,7 +145,7 @@ def main():
         for label, binary in builds:
             figures[label] = {}
             for workload in WORKLOADS:
-                figures[label][workload] = measure(binary, args.n, workload, tmp)
+                figures[label][workload] = measure(binary, args.n, workload, tmp, args.keep)
                 print(f"{label}: {workload}: {figures[label][workload]:,.0f} instructions per request", flush=True)
     print("\n| workload | " + " | ".join(label for label, _ in builds) + " |")
     print("|---|" + "---|" * len(builds))

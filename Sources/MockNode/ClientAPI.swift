@@ -53,26 +53,35 @@ enum Reply {
 
 extension NodeState {
     /// Routes a request under `/api/client/v2/`.
-    mutating func handleClient(_ req: HTTPRequest, bodies: PreparedRequest, note: inout RequestNote) -> NodeReply {
-        if req.path == APIPath.status || req.path == APIPath.status + "/" {
+    mutating func handleClient(_ r: ClientRequest, note: inout RequestNote) -> NodeReply {
+        let req = r.http, bodies = r.bodies
+        let alias: String
+        switch r.target {
+        case .status:
             guard req.method == "GET" else { return methodNotAllowed("GET", nil) }
             return maintenance ? Reply.lazy(503, "Maintenance mode") : Reply.ok(true)
-        }
-        guard let (alias, request) = APIPath.parse(req.path) else {
+        case .outside:
             return .result(.response(HTTPResponse(status: 404, contentType: "text/html",
                                                   text: "<html><body><h1>404 Not Found</h1></body></html>\n")))
+        case .requestToken(let a), .routed(let a, _), .unknown(let a, _):
+            alias = a
         }
         note.alias = alias
         guard let conf = conferences[alias.lowercased()] else { return Reply.notFound(nil) }
         let c = conf.config
-        if request == "request_token" {
+        let route: ClientRoute
+        switch r.target {
+        case .requestToken:
             guard req.method == "POST" else { return methodNotAllowed("POST", c) }
             return requestToken(req, bodies: bodies, conf: conf, dialled: alias, note: &note)
+        case .routed(_, let routed):
+            route = routed
+        default:
+            return Reply.error(404, WireMessage.unknownRequest, c)
         }
-        guard let route = ClientRoute(request) else { return Reply.error(404, WireMessage.unknownRequest, c) }
         guard req.method == route.method else { return methodNotAllowed(route.method, c) }
         // A token is valid under its conference's alias and the reception it came through.
-        let token = req.headers["token"] ?? req.queryValue("token")
+        let token = r.token
         if route.kind == .releaseToken, let token, let record = tokens[token], ejected.contains(record.participantUUID) {
             note.participant = record.participantUUID
             return Reply.ok(true)
@@ -223,19 +232,22 @@ struct PreparedRequest: Sendable {
     var freshToken: String?
     var freshUUID: String?
 
-    init(_ req: HTTPRequest) {
+    init(_ target: ClientRequest.Target, _ req: HTTPRequest) {
         guard req.method == "POST" else { return }
-        let path = req.path
-        if path.hasSuffix("/refresh_token") {
-            freshToken = TokenGenerator.make()
-        } else if path.hasSuffix("/request_token") {
+        switch target {
+        case .requestToken:
             freshToken = TokenGenerator.make()
             freshUUID = TokenGenerator.uuid()
             token = Self.tokenRequest(req.body)
-        } else if path.hasSuffix("/message") {
-            message = Self.decode(MessageRequest.self, req.body)
-        } else if path.hasSuffix("/role") {
-            role = Self.decode(RoleRequest.self, req.body)
+        case .routed(_, let route):
+            switch route.kind {
+            case .refreshToken: freshToken = TokenGenerator.make()
+            case .message, .participant(_, .message): message = Self.decode(MessageRequest.self, req.body)
+            case .participant(_, .role): role = Self.decode(RoleRequest.self, req.body)
+            default: break
+            }
+        case .status, .unknown, .outside:
+            break
         }
     }
 

@@ -3,8 +3,8 @@ import MicroHTTP
 import PexipWire
 
 /// A request under `/conferences/<alias>/` that needs a token.
-struct ClientRoute {
-    enum Kind: Equatable {
+struct ClientRoute: Sendable {
+    enum Kind: Equatable, Sendable {
         case refreshToken, releaseToken, events, participants, conferenceStatus, message
         case lock, unlock, muteGuests, unmuteGuests, disconnectAll, setGuestsCanUnmute, startConference
         case clearAllBuzz, clearSpotlights, theme, dial
@@ -12,7 +12,7 @@ struct ClientRoute {
     }
 
     /// Requests on `participants/<uuid>/…`.
-    enum ParticipantAction: String {
+    enum ParticipantAction: String, Sendable {
         case message, disconnect, mute, unmute, role, spotlighton, spotlightoff, buzz, clearbuzz, unlock, transfer
         case clientMute = "client_mute", clientUnmute = "client_unmute"
         case videoMuted = "video_muted", videoUnmuted = "video_unmuted"

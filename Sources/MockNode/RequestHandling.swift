@@ -29,10 +29,10 @@ extension MockNode {
     /// applying the first matching fault rule.
     private func handleWithFaults(_ req: HTTPRequest) -> HTTPResult {
         let entry = MockNode.requestEntry(req)
-        let bodies = PreparedRequest(req)
+        let request = ClientRequest(req)
         let (outcome, delayed, arrived): (FaultOutcome, (rule: FaultRule, seconds: Double)?, Double) = mutate { s in
             guard let fault = s.takeFault(method: req.method, path: req.path) else {
-                return (.pending(s.process(req, bodies: bodies, entry: entry)), nil, 0)
+                return (.pending(s.process(request, entry: entry)), nil, 0)
             }
             var e = entry
             e.fault = fault.label
@@ -65,7 +65,7 @@ extension MockNode {
             var e = entry
             e.fault = fault.label
             e.received = arrived
-            let late = mutate { $0.process(req, bodies: bodies, entry: e) }.finish(journal)
+            let late = mutate { $0.process(request, entry: e) }.finish(journal)
             journalSignal.bump()
             deferred.fulfil(withCORS(late, origin: configuration.cors ? req.headers["Origin"] : nil))
         }
@@ -176,12 +176,12 @@ extension NodeState {
     /// Routes a client API request and journals it (the request's entry
     /// before whatever events it caused). The answer is encoded by `finish`,
     /// after the state lock is released.
-    mutating func process(_ req: HTTPRequest, bodies: PreparedRequest, entry: JournalEntry) -> PendingAnswer {
+    mutating func process(_ request: ClientRequest, entry: JournalEntry) -> PendingAnswer {
         var entry = entry
         entry.pending = true
         let seq = record(entry)
         var note = RequestNote()
-        let reply = handleClient(req, bodies: bodies, note: &note)
+        let reply = handleClient(request, note: &note)
         return PendingAnswer(seq: seq, note: note, reply: reply)
     }
 

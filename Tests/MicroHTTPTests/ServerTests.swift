@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import XCTest
 @testable import MicroHTTP
+import MockNodeTesting
 
 /// Collects streams a test handler creates so the test can push to them. (Under `Locked`, not
 /// `Synchronization.Mutex`, whose ordering ThreadSanitizer cannot see.)

@@ -1,6 +1,7 @@
 import Foundation
 import MicroHTTP
 import MockNode
+import MockNodeTesting
 import PexipWire
 import XCTest
 

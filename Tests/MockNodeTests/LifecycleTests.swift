@@ -1,6 +1,7 @@
 import Foundation
 import MicroHTTP
 import MockNode
+import MockNodeTesting
 import XCTest
 
 /// A node's life is one way: initial → running → stopped.

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MicroHTTP
 
 /// What went wrong on a `LoopbackClient` connection.
 public enum LoopbackClientError: Error, Equatable, CustomStringConvertible {
@@ -9,6 +7,14 @@ public enum LoopbackClientError: Error, Equatable, CustomStringConvertible {
     case timedOut
     case closedByPeer
     case malformed(String)
+
+    init(_ failure: LoopbackSocket.Failure) {
+        switch failure {
+        case .connectFailed(let why): self = .connectFailed(why)
+        case .timedOut: self = .timedOut
+        case .closedByPeer: self = .closedByPeer
+        }
+    }
 
     public var description: String {
         switch self {
@@ -43,7 +49,7 @@ public enum ChunkRead: Equatable, Sendable {
 /// for tests and tools that need to see the wire exactly: raw bytes out,
 /// chunk boundaries and clean-versus-cut stream ends in.
 public final class LoopbackClient {
-    private var fd: Int32
+    private let socket: LoopbackSocket
     private var buffer: [UInt8] = []
     /// Seconds any single read may wait.
     public var timeout: Double
@@ -52,51 +58,19 @@ public final class LoopbackClient {
     /// to play a peer that does not read).
     public init(host: String = "127.0.0.1", port: UInt16, timeout: Double = 10, receiveBuffer: Int? = nil) throws {
         self.timeout = timeout
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LoopbackClientError.connectFailed(String(cString: strerror(errno))) }
-        if let receiveBuffer {
-            var size = Int32(receiveBuffer)
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        do {
+            socket = try LoopbackSocket(host: host, port: port, receiveBuffer: receiveBuffer)
+        } catch let failure as LoopbackSocket.Failure {
+            throw LoopbackClientError(failure)
         }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else {
-            Glibc.close(fd)
-            throw LoopbackClientError.connectFailed("bad address \(host)")
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else {
-            let why = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw LoopbackClientError.connectFailed(why)
-        }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
-
-    deinit { close() }
 
     /// Closes the connection (idempotent).
-    public func close() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
-    }
+    public func close() { socket.close() }
 
     /// Writes raw bytes.
     public func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                Glibc.send(fd, raw.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
-            }
-            if n <= 0 { throw LoopbackClientError.closedByPeer }
-            sent += n
-        }
+        do { try socket.send(bytes) } catch let failure as LoopbackSocket.Failure { throw LoopbackClientError(failure) }
     }
 
     /// Writes a request. Adds Host and, with a body, Content-Length.
@@ -176,14 +150,9 @@ public final class LoopbackClient {
     // MARK: - reading
 
     private func fill() throws -> [UInt8] {
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&pfd, 1, Int32(timeout * 1000))
-        if ready == 0 { throw LoopbackClientError.timedOut }
-        if ready < 0 { throw LoopbackClientError.closedByPeer }
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n < 0 { throw LoopbackClientError.closedByPeer }
-        return Array(chunk[0..<n])
+        do { return try socket.receive(timeout: timeout) } catch let failure as LoopbackSocket.Failure {
+            throw LoopbackClientError(failure)
+        }
     }
 
     private func readLine() throws -> String {

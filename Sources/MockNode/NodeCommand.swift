@@ -250,9 +250,8 @@ extension NodeCommand {
     /// Every command, in the order `GET /_mock` lists them.
     public static let specs: [CommandSpec] = [
         spec("define_conference", [route("PUT", "conferences/<alias>"), route("POST", "conferences")],
-             "define or replace a conference (its participants stay)",
-             [field("alias", "text (PUT: the path's)", required: true),
-              field("…", "any setting of a conference file: host_pin, expires, …")],
+             "define or replace a conference (its participants stay); the body holds its settings as a conference file does (host_pin, expires, …)",
+             [field("alias", "text (PUT: the path's)", required: true)],
              reply: "the settings", openFields: true) { a in
             var body = a
             if let path = try a.text("conference") {

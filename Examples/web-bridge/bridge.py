@@ -30,6 +30,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import threading
 import urllib.parse
 
@@ -156,8 +157,11 @@ async def run(args):
     url = page_url(args.page, args.assets)
     done = asyncio.get_running_loop().create_future()
 
+    began = time.monotonic()
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=args.chromium, headless=not args.headful, args=launch_args)
+        if time.monotonic() - began > 5:
+            log(f"Chromium took {time.monotonic() - began:.1f} s to start")
         context = await browser.new_context()
         page = await context.new_page()
 
@@ -178,7 +182,10 @@ async def run(args):
         page.on("pageerror", lambda e: print(f"[page error] {e}", file=sys.stderr, flush=True))
         page.on("dialog", lambda d: asyncio.ensure_future(d.dismiss()))
         page.on("crash", lambda _: done.done() or done.set_result(70))
+        loading = time.monotonic()
         await page.goto(url)
+        if time.monotonic() - loading > 5:
+            log(f"the page took {time.monotonic() - loading:.1f} s to load")
 
         async def deliver(message):
             try:

@@ -179,6 +179,7 @@ public struct Driver: Sendable {
                     // with the one-time token, and `joined` reported again.
                     log("referred to \(alias)")
                     options.oneTimeToken = token
+                    options.conferenceExtension = nil  // a reception's answer; the refer names the conference
                     target = (session.node, alias)
                     referred = true
                 case .conferenceStatus, .stage, .other:

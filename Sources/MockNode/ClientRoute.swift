@@ -83,7 +83,7 @@ extension NodeState {
             let token = issueToken(for: p, lifetime: c.expires, token: bodies.freshToken)
             return Reply.ok(RefreshTokenResult(token: token, expires: String(c.expires), role: p.role))
         case .releaseToken:
-            for slot in p.streams.values { slot.stream.close(error: false) }
+            closeStreams(of: p, error: false)
             leave(p)
             return Reply.ok(true)
         case .events:

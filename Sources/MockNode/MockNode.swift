@@ -59,6 +59,8 @@ public final class MockNode: Sendable {
     private let life = Locked<Life>(.initial)
     private let lifecycle = NSLock()
     let journalSignal = JournalSignal()
+    /// Stream effects decided under the state lock, carried out after it.
+    let outbox = Outbox()
     private let link: NodeLink
     let closeQueue = DispatchQueue(label: "MockNode.streams")
     let journal: JournalStore
@@ -157,12 +159,23 @@ public final class MockNode: Sendable {
 
     // MARK: - state access
 
-    /// Runs `body` under the state lock and wakes journal waiters.
+    /// Runs `body` under the state lock, then carries out the stream effects it decided
+    /// (in the order decided) and wakes journal waiters.
     @discardableResult
     func mutate<T>(_ body: (inout NodeState) throws -> T) rethrows -> T {
-        let result = try state.withLock { try body(&$0) }
-        journalSignal.bump()
-        return result
+        defer {
+            outbox.drain()
+            journalSignal.bump()
+        }
+        return try state.withLock { s -> T in
+            defer {
+                if !s.effects.isEmpty {
+                    outbox.enqueue(s.effects)
+                    s.effects.removeAll(keepingCapacity: true)
+                }
+            }
+            return try body(&s)
+        }
     }
 
     static func validate(_ conferences: [ConferenceConfig]) throws {

@@ -132,14 +132,14 @@ extension MockNode {
             try mutate { s in
                 let p = try s.participant(uuid)
                 s.recordAction("drop_stream", participant: uuid, detail: "\(p.streams.count) stream(s)")
-                for slot in p.streams.values { slot.stream.close(error: true) }
+                s.closeStreams(of: p, error: true)
             }
 
         case .stallStreams(let uuid, let stalled):
             try mutate { s in
                 let p = try s.participant(uuid)
                 s.recordAction(stalled ? "stall_stream" : "unstall_stream", participant: uuid)
-                for slot in p.streams.values { stalled ? slot.stream.stall() : slot.stream.unstall() }
+                s.stallStreams(of: p, stalled)
             }
 
         case .refer(let uuid, let alias, let role):
@@ -183,7 +183,7 @@ extension MockNode {
             mutate { s in
                 for p in s.participants.values {
                     p.expiryTimer?.cancel()
-                    for slot in p.streams.values { slot.stream.close(error: true) }
+                    s.closeStreams(of: p, error: true)
                 }
                 s.participants = [:]
                 s.conferences = [:]

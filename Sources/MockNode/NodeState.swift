@@ -31,6 +31,9 @@ struct NodeState {
     /// Issued tokens in issue order, one queue per lifetime, so that each
     /// queue is also in expiry order and old tokens are forgotten in O(1).
     var expiryQueues: [Int: TokenQueue] = [:]
+    /// What the node decided to do to streams since the shell last took them
+    /// (`MockNode.mutate` carries them out after unlocking).
+    var effects: [StreamEffect] = []
 
     init(clock: NodeClock, journalLimit: Int, journalByteLimit: Int = 0, hooks: NodeHooks) {
         self.clock = clock
@@ -96,9 +99,12 @@ struct NodeState {
                 head.append(10)
                 e.id = String(decoding: id, as: UTF8.self)
             }
-            let outcome = slot.stream.send(head, body)
+            // Decided here, written by the shell: a stalled or closing stream gets nothing, and
+            // one whose peer went away (a read, not an action) counts as not delivered.
+            let delivered = !slot.stalled && !slot.closing && slot.stream.isOpen
+            if delivered { effects.append(.send(slot.stream, head: head, body: body)) }
             e.stream = slot.number
-            e.delivered = outcome == .queued
+            e.delivered = delivered
             record(JournalEntry(.event(e)))
         }
     }
@@ -195,14 +201,11 @@ struct NodeState {
         recordAction(cause, participant: p.uuid, alias: conference(of: p)?.config.alias, detail: reason)
         deliver(to: p, event: EventName.disconnect, data: WireJSON.text(DisconnectReason(reason: reason)))
         let delay = conference(of: p)?.config.disconnectCutDelay ?? 0
-        for slot in p.streams.values {
-            let stream = slot.stream
-            if delay > 0 {
-                // On the node's clock: under a manual clock the cut comes when the test advances it.
-                _ = clock.schedule(at: clock.now() + delay) { stream.close(error: true) }
-            } else {
-                stream.close(error: true)
-            }
+        for key in p.streams.keys {
+            p.streams[key]?.closing = true
+            guard let stream = p.streams[key]?.stream else { continue }
+            // On the node's clock: under a manual clock the cut comes when the test advances it.
+            effects.append(delay > 0 ? .cutAfter(stream, seconds: delay, clock: clock) : .close(stream, error: true))
         }
         ejected.insert(p.uuid)
         leave(p)

@@ -33,6 +33,15 @@ final class RuleTests: XCTestCase {
             }
         }
 
+        /// `GET events`: the stream the node hands the server.
+        func openStream(_ alias: String, token: String) -> EventStream? {
+            var h = HTTPHeaders()
+            h.set("token", token)
+            guard case .stream(let stream, _) = node.handle(HTTPRequest(method: "GET", path: APIPath.conference(alias, "events"),
+                                                                       headers: h)) else { return nil }
+            return stream
+        }
+
         func join(_ alias: String, pin: String? = nil) -> (status: Int, token: String, uuid: String, role: String) {
             let (status, result) = call(alias, "request_token", body: #"{"display_name":"A"}"#,
                                         headers: pin.map { [("pin", $0)] } ?? [])
@@ -127,5 +136,33 @@ final class RuleTests: XCTestCase {
         XCTAssertEqual(disconnect.delivered, true)
         XCTAssertEqual(rig.call("meet", "refresh_token", token: a.token).status, 403)
         XCTAssertEqual(rig.call("meet", "release_token", token: a.token).status, 200, "a release after ejection is answered 200")
+    }
+
+    /// The core decides, the shell acts: under the lock an ejection only records what is to
+    /// be done to the stream; nothing is written until the effects are carried out.
+    func testEjectionDecidesStreamEffectsThatTheShellCarriesOut() throws {
+        let rig = try Rig([ConferenceConfig(alias: "meet")])
+        let a = rig.join("meet")
+        let stream = try XCTUnwrap(rig.openStream("meet", token: a.token))
+        let before = stream.bytesQueued
+        XCTAssertGreaterThan(before, 0, "the initial burst was written when the request's effects were carried out")
+        let decided: [String] = rig.node.state.withLock { s in
+            s.eject(try! s.participant(a.uuid), reason: "Bye", cause: "eject")
+            return s.effects.map { effect in
+                switch effect {
+                case .send(_, _, let body): return "send " + (String(decoding: body, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "")
+                case .close(_, let error): return "close error=\(error)"
+                case .cutAfter(_, let seconds, _): return "cut after \(seconds) s"
+                case .stall(_, let on): return "stall \(on)"
+                }
+            }
+        }
+        XCTAssertEqual(decided, ["send event: disconnect", "cut after 0.1 s"])
+        XCTAssertEqual(stream.bytesQueued, before, "nothing written while the lock was held")
+        rig.node.mutate { _ in }  // the shell carries out what is pending
+        XCTAssertGreaterThan(stream.bytesQueued, before, "the disconnect event is written")
+        XCTAssertTrue(stream.isOpen, "the cut waits for the node's clock")
+        rig.clock.advance(by: 0.1)
+        XCTAssertFalse(stream.isOpen)
     }
 }

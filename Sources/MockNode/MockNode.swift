@@ -59,8 +59,8 @@ public final class MockNode: Sendable {
     private let life = Locked<Life>(.initial)
     private let lifecycle = NSLock()
     let journalSignal = JournalSignal()
-    /// Stream effects decided under the state lock, carried out after it.
-    let outbox = Outbox()
+    /// Effects decided under the state lock (stream writes, expiry timers), carried out after it.
+    let outbox: Outbox
     private let link: NodeLink
     let closeQueue = DispatchQueue(label: "MockNode.streams")
     let journal: JournalStore
@@ -72,8 +72,9 @@ public final class MockNode: Sendable {
         let link = NodeLink()
         self.link = link
         let closeQueue = self.closeQueue
+        outbox = Outbox(clock: configuration.clock,
+                        expiryDue: { uuid, issuedAt in link.node?.expiryDue(uuid, issuedAt: issuedAt) })
         let hooks = NodeHooks(
-            expiryDue: { uuid, issuedAt in link.node?.expiryDue(uuid, issuedAt: issuedAt) },
             streamClosed: { uuid, stream, reason in
                 closeQueue.async { link.node?.mutate { $0.streamClosed(participant: uuid, stream: stream, reason: reason) } }
             })
@@ -123,9 +124,7 @@ public final class MockNode: Sendable {
         }
         guard case .running(let http) = previous else { return }
         http.stop()
-        mutate { s in
-            for p in s.participants.values { p.expiryTimer?.cancel() }
-        }
+        outbox.cancelAll()
         configuration.logger.debug("node stopped")
     }
 

@@ -1,54 +1,84 @@
 import Foundation
 import MicroHTTP
 
-/// What the node decided to do to a stream: `NodeState` only records it (and
-/// journals its outcome); the shell carries it out after the state lock is
-/// released, in the order the state decided.
-enum StreamEffect {
+/// What the node decided to do outside its own state: to a stream, or to a token's
+/// expiry timer. `NodeState` only records it (and journals its outcome); the shell
+/// carries it out after the state lock is released, in the order the state decided.
+enum NodeEffect {
     /// Write an event (`head` is the stream's own `id:` line, `body` the shared event).
     case send(EventStream, head: [UInt8], body: [UInt8])
     /// End the stream: cleanly, or by cutting the connection.
     case close(EventStream, error: Bool)
     /// Cut the stream after `seconds` on the node's clock (after a `disconnect`).
-    case cutAfter(EventStream, seconds: Double, clock: NodeClock)
+    case cutAfter(EventStream, seconds: Double)
     /// Freeze (true) or thaw (false) the stream.
     case stall(EventStream, Bool)
-
-    func perform() {
-        switch self {
-        case .send(let stream, let head, let body): stream.send(head, body)
-        case .close(let stream, let error): stream.close(error: error)
-        case .cutAfter(let stream, let seconds, let clock):
-            _ = clock.schedule(at: clock.now() + seconds) { stream.close(error: true) }
-        case .stall(let stream, let on): on ? stream.stall() : stream.unstall()
-        }
-    }
+    /// (Re)arm the participant's expiry for the token issued at `issuedAt`, due at `at` (node clock).
+    case armExpiry(participant: String, issuedAt: Double, at: Double)
+    /// The participant left: its expiry timer goes.
+    case cancelExpiry(participant: String)
 }
 
-/// Stream effects in the order the state lock decided them. `enqueue` runs under the
-/// state lock, so the queue's order is the state's; `drain` runs after it, one
-/// thread at a time, and carries out everything queued so far, in that order (a
-/// thread whose effects another drain took waits until they are done).
+/// Effects in the order the state lock decided them, and the timers they armed. `enqueue`
+/// runs under the state lock, so the queue's order is the state's; `drain` runs after
+/// it, one thread at a time, and carries out everything queued so far, in that order
+/// (a thread whose effects another drain took waits until they are done). The timer
+/// table is touched only while draining.
 final class Outbox: @unchecked Sendable {
     private let queueLock = NSLock()
-    private var queue: [StreamEffect] = []
+    private var queue: [NodeEffect] = []
     private let drainLock = NSLock()
+    private let clock: NodeClock
+    private let expiryDue: @Sendable (_ participant: String, _ issuedAt: Double) -> Void
+    private var timers: [String: ClockTimer] = [:]
 
-    func enqueue(_ effects: [StreamEffect]) {
+    init(clock: NodeClock, expiryDue: @escaping @Sendable (_ participant: String, _ issuedAt: Double) -> Void) {
+        self.clock = clock
+        self.expiryDue = expiryDue
+    }
+
+    func enqueue(_ effects: [NodeEffect]) {
         queueLock.withLock { queue.append(contentsOf: effects) }
     }
 
     func drain() {
         drainLock.withLock {
             while true {
-                let batch: [StreamEffect] = queueLock.withLock {
+                let batch: [NodeEffect] = queueLock.withLock {
                     let taken = queue
                     queue.removeAll(keepingCapacity: true)
                     return taken
                 }
                 if batch.isEmpty { return }
-                for effect in batch { effect.perform() }
+                for effect in batch { perform(effect) }
             }
+        }
+    }
+
+    /// Timers armed now (for tests and the benchmarks' leak checks).
+    var armedTimers: Int { drainLock.withLock { timers.count } }
+
+    /// Cancels every timer (the node stopped).
+    func cancelAll() {
+        drainLock.withLock {
+            for timer in timers.values { timer.cancel() }
+            timers = [:]
+        }
+    }
+
+    private func perform(_ effect: NodeEffect) {
+        switch effect {
+        case .send(let stream, let head, let body): stream.send(head, body)
+        case .close(let stream, let error): stream.close(error: error)
+        case .cutAfter(let stream, let seconds):
+            _ = clock.schedule(at: clock.now() + seconds) { stream.close(error: true) }
+        case .stall(let stream, let on): on ? stream.stall() : stream.unstall()
+        case .armExpiry(let uuid, let issuedAt, let at):
+            timers[uuid]?.cancel()
+            let due = expiryDue
+            timers[uuid] = clock.schedule(at: at) { due(uuid, issuedAt) }
+        case .cancelExpiry(let uuid):
+            timers.removeValue(forKey: uuid)?.cancel()
         }
     }
 }

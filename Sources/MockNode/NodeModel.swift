@@ -27,7 +27,6 @@ final class ParticipantState: @unchecked Sendable {
     var currentToken: String?
     /// Node-clock time of the last issue or refresh.
     var tokenIssuedAt: Double = 0
-    var expiryTimer: ClockTimer?
     var refreshCount = 0
     var streams: [Int: StreamSlot] = [:]
     /// `wireObject` as JSON, shared by every event that carries it until a field changes.

@@ -2,9 +2,8 @@ import Foundation
 import MicroHTTP
 import PexipWire
 
-/// Callbacks from timers and streams back into the node (which then takes its lock).
+/// Callbacks from streams back into the node (which then takes its lock).
 struct NodeHooks: Sendable {
-    let expiryDue: @Sendable (_ participant: String, _ issuedAt: Double) -> Void
     let streamClosed: @Sendable (_ participant: String, _ stream: EventStream, _ reason: EventStream.CloseReason) -> Void
 }
 
@@ -33,7 +32,7 @@ struct NodeState {
     var expiryQueues: [Int: TokenQueue] = [:]
     /// What the node decided to do to streams since the shell last took them
     /// (`MockNode.mutate` carries them out after unlocking).
-    var effects: [StreamEffect] = []
+    var effects: [NodeEffect] = []
 
     init(clock: NodeClock, journalLimit: Int, journalByteLimit: Int = 0, hooks: NodeHooks) {
         self.clock = clock
@@ -178,8 +177,7 @@ struct NodeState {
 
     /// Removes a participant and tells the others; ends the conference when it empties.
     mutating func leave(_ p: ParticipantState) {
-        p.expiryTimer?.cancel()
-        p.expiryTimer = nil
+        effects.append(.cancelExpiry(participant: p.uuid))
         participants.removeValue(forKey: p.uuid)
         guard let conf = conference(of: p) else { return }
         conf.order.removeAll { $0 == p.uuid }
@@ -205,7 +203,7 @@ struct NodeState {
             p.streams[key]?.closing = true
             guard let stream = p.streams[key]?.stream else { continue }
             // On the node's clock: under a manual clock the cut comes when the test advances it.
-            effects.append(delay > 0 ? .cutAfter(stream, seconds: delay, clock: clock) : .close(stream, error: true))
+            effects.append(delay > 0 ? .cutAfter(stream, seconds: delay) : .close(stream, error: true))
         }
         ejected.insert(p.uuid)
         leave(p)
@@ -225,14 +223,9 @@ struct NodeState {
     }
 
     mutating func armExpiry(_ p: ParticipantState, lifetime: Int) {
-        p.expiryTimer?.cancel()
         let grace = conference(of: p)?.config.expiryGrace ?? 0
-        let issuedAt = p.tokenIssuedAt
-        let uuid = p.uuid
-        let hooks = self.hooks
-        p.expiryTimer = clock.schedule(at: issuedAt + Double(lifetime) + grace) {
-            hooks.expiryDue(uuid, issuedAt)
-        }
+        effects.append(.armExpiry(participant: p.uuid, issuedAt: p.tokenIssuedAt,
+                                  at: p.tokenIssuedAt + Double(lifetime) + grace))
     }
 
     /// Forgets tokens long past their expiry (they would answer 403 either way).

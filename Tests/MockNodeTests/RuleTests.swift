@@ -82,11 +82,13 @@ final class RuleTests: XCTestCase {
     func testExpiryOnTheNodeClock() throws {
         let rig = try Rig([ConferenceConfig(alias: "meet", expires: 10)])
         let a = rig.join("meet")
+        XCTAssertEqual(rig.node.outbox.armedTimers, 1, "the join armed its expiry")
         rig.clock.advance(by: 9)
         XCTAssertEqual(rig.node.participants(in: "meet").count, 1, "alive before its lifetime is up")
         rig.clock.advance(by: 2)
         XCTAssertTrue(rig.node.participants(in: "meet").isEmpty)
         XCTAssertNotNil(rig.node.journal().first { $0.kind == .action && $0.action == "token_expired" && $0.participant == a.uuid })
+        XCTAssertEqual(rig.node.outbox.armedTimers, 0, "the expired participant's timer is gone")
         XCTAssertEqual(rig.call("meet", "refresh_token", token: a.token).status, 403)
     }
 
@@ -152,12 +154,14 @@ final class RuleTests: XCTestCase {
                 switch effect {
                 case .send(_, _, let body): return "send " + (String(decoding: body, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "")
                 case .close(_, let error): return "close error=\(error)"
-                case .cutAfter(_, let seconds, _): return "cut after \(seconds) s"
+                case .cutAfter(_, let seconds): return "cut after \(seconds) s"
                 case .stall(_, let on): return "stall \(on)"
+                case .armExpiry(let who, _, _): return "arm expiry \(who == a.uuid)"
+                case .cancelExpiry(let who): return "cancel expiry \(who == a.uuid)"
                 }
             }
         }
-        XCTAssertEqual(decided, ["send event: disconnect", "cut after 0.1 s"])
+        XCTAssertEqual(decided, ["send event: disconnect", "cut after 0.1 s", "cancel expiry true"])
         XCTAssertEqual(stream.bytesQueued, before, "nothing written while the lock was held")
         rig.node.mutate { _ in }  // the shell carries out what is pending
         XCTAssertGreaterThan(stream.bytesQueued, before, "the disconnect event is written")

@@ -160,17 +160,22 @@ public final class MockNode: Sendable {
 
     /// Runs `body` under the state lock, then carries out the stream effects it decided
     /// (in the order decided) and wakes journal waiters.
-    @discardableResult
+    @discardableResult @inline(__always)
     func mutate<T>(_ body: (inout NodeState) throws -> T) rethrows -> T {
+        // Only a change that decided effects drains (a drain also carries out what other
+        // threads queued before it, in order); most requests decide none.
+        var decided = false
         defer {
-            outbox.drain()
+            if decided { outbox.drain() }
             journalSignal.bump()
         }
         return try state.withLock { s -> T in
             defer {
                 if !s.effects.isEmpty {
-                    outbox.enqueue(s.effects)
-                    s.effects.removeAll(keepingCapacity: true)
+                    decided = true
+                    var taken: [NodeEffect] = []
+                    swap(&taken, &s.effects)
+                    outbox.enqueue(taken)
                 }
             }
             return try body(&s)

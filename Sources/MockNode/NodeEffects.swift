@@ -38,17 +38,16 @@ final class Outbox: @unchecked Sendable {
     }
 
     func enqueue(_ effects: [NodeEffect]) {
-        queueLock.withLock { queue.append(contentsOf: effects) }
+        queueLock.withLock {
+            if queue.isEmpty { queue = effects } else { queue.append(contentsOf: effects) }
+        }
     }
 
     func drain() {
         drainLock.withLock {
             while true {
-                let batch: [NodeEffect] = queueLock.withLock {
-                    let taken = queue
-                    queue.removeAll(keepingCapacity: true)
-                    return taken
-                }
+                var batch: [NodeEffect] = []
+                queueLock.withLock { swap(&batch, &queue) }
                 if batch.isEmpty { return }
                 for effect in batch { perform(effect) }
             }

@@ -81,8 +81,6 @@ struct StreamSlot {
     /// Node-wide stream number, the first half of event ids.
     let number: Int
     var seq = 0
-    /// Stalled by the node: events are not written (and journaled as not delivered).
-    var stalled = false
     /// Being ended by the node: nothing more is written.
     var closing = false
 }

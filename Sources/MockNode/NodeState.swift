@@ -98,10 +98,8 @@ struct NodeState {
                 head.append(10)
                 e.id = String(decoding: id, as: UTF8.self)
             }
-            // Decided here, written by the shell: a stalled or closing stream gets nothing, and
-            // one whose peer went away (a read, not an action) counts as not delivered.
-            let delivered = !slot.stalled && !slot.closing && slot.stream.isOpen
-            if delivered { effects.append(.send(slot.stream, head: head, body: body)) }
+            // Written now (see `NodeEffect`); a stream the node is ending gets nothing more.
+            let delivered = !slot.closing && slot.stream.send(head, body) == .queued
             e.stream = slot.number
             e.delivered = delivered
             record(JournalEntry(.event(e)))

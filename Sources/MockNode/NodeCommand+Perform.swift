@@ -182,7 +182,7 @@ extension MockNode {
             let conferences = configuration.conferences
             mutate { s in
                 for p in s.participants.values {
-                    s.effects.append(.cancelExpiry(participant: p.uuid))
+                    s.effects.append(.cancelExpiry(p.expiry))
                     s.closeStreams(of: p, error: true)
                 }
                 s.participants = [:]

@@ -17,9 +17,16 @@ enum NodeEffect {
     /// Cut the stream after `seconds` on the node's clock (after a `disconnect`).
     case cutAfter(EventStream, seconds: Double)
     /// (Re)arm the participant's expiry for the token issued at `issuedAt`, due at `at` (node clock).
-    case armExpiry(participant: String, issuedAt: Double, at: Double)
+    case armExpiry(ExpirySlot, participant: String, issuedAt: Double, at: Double)
     /// The participant left: its expiry timer goes.
-    case cancelExpiry(participant: String)
+    case cancelExpiry(ExpirySlot)
+}
+
+/// Where a participant's expiry timer is kept. The state holds the slot; only the outbox,
+/// while it drains, touches the timer in it.
+final class ExpirySlot: @unchecked Sendable {
+    fileprivate var timer: ClockTimer?
+    init() {}
 }
 
 /// Effects in the order the state lock decided them, and the timers they armed. `enqueue`
@@ -33,7 +40,8 @@ final class Outbox: @unchecked Sendable {
     private let drainLock = NSLock()
     private let clock: NodeClock
     private let expiryDue: @Sendable (_ participant: String, _ issuedAt: Double) -> Void
-    private var timers: [String: ClockTimer] = [:]
+    /// Slots with a timer armed (guarded by the drain lock), to cancel them all at a stop.
+    private var slots: [ObjectIdentifier: ExpirySlot] = [:]
 
     init(clock: NodeClock, expiryDue: @escaping @Sendable (_ participant: String, _ issuedAt: Double) -> Void) {
         self.clock = clock
@@ -58,13 +66,16 @@ final class Outbox: @unchecked Sendable {
     }
 
     /// Timers armed now (for tests and the benchmarks' leak checks).
-    var armedTimers: Int { drainLock.withLock { timers.count } }
+    var armedTimers: Int { drainLock.withLock { slots.count } }
 
     /// Cancels every timer (the node stopped).
     func cancelAll() {
         drainLock.withLock {
-            for timer in timers.values { timer.cancel() }
-            timers = [:]
+            for slot in slots.values {
+                slot.timer?.cancel()
+                slot.timer = nil
+            }
+            slots = [:]
         }
     }
 
@@ -73,12 +84,15 @@ final class Outbox: @unchecked Sendable {
         case .close(let stream, let error): stream.close(error: error)
         case .cutAfter(let stream, let seconds):
             _ = clock.schedule(at: clock.now() + seconds) { stream.close(error: true) }
-        case .armExpiry(let uuid, let issuedAt, let at):
-            timers[uuid]?.cancel()
+        case .armExpiry(let slot, let uuid, let issuedAt, let at):
+            if let old = slot.timer { old.cancel() } else { slots[ObjectIdentifier(slot)] = slot }
             let due = expiryDue
-            timers[uuid] = clock.schedule(at: at) { due(uuid, issuedAt) }
-        case .cancelExpiry(let uuid):
-            timers.removeValue(forKey: uuid)?.cancel()
+            slot.timer = clock.schedule(at: at) { due(uuid, issuedAt) }
+        case .cancelExpiry(let slot):
+            guard let timer = slot.timer else { return }
+            timer.cancel()
+            slot.timer = nil
+            slots.removeValue(forKey: ObjectIdentifier(slot))
         }
     }
 }

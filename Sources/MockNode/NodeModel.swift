@@ -27,6 +27,8 @@ final class ParticipantState: @unchecked Sendable {
     var currentToken: String?
     /// Node-clock time of the last issue or refresh.
     var tokenIssuedAt: Double = 0
+    /// Its expiry timer, armed and cancelled by the outbox (`NodeEffect.armExpiry`).
+    let expiry = ExpirySlot()
     var refreshCount = 0
     var streams: [Int: StreamSlot] = [:]
     /// `wireObject` as JSON, shared by every event that carries it until a field changes.

@@ -175,7 +175,7 @@ struct NodeState {
 
     /// Removes a participant and tells the others; ends the conference when it empties.
     mutating func leave(_ p: ParticipantState) {
-        effects.append(.cancelExpiry(participant: p.uuid))
+        effects.append(.cancelExpiry(p.expiry))
         participants.removeValue(forKey: p.uuid)
         guard let conf = conference(of: p) else { return }
         conf.order.removeAll { $0 == p.uuid }
@@ -222,7 +222,7 @@ struct NodeState {
 
     mutating func armExpiry(_ p: ParticipantState, lifetime: Int) {
         let grace = conference(of: p)?.config.expiryGrace ?? 0
-        effects.append(.armExpiry(participant: p.uuid, issuedAt: p.tokenIssuedAt,
+        effects.append(.armExpiry(p.expiry, participant: p.uuid, issuedAt: p.tokenIssuedAt,
                                   at: p.tokenIssuedAt + Double(lifetime) + grace))
     }
 

@@ -155,16 +155,16 @@ final class RuleTests: XCTestCase {
                 switch effect {
                 case .close(_, let error): return "close error=\(error)"
                 case .cutAfter(_, let seconds): return "cut after \(seconds) s"
-                case .armExpiry(let who, _, _): return "arm expiry \(who == a.uuid)"
-                case .cancelExpiry(let who): return "cancel expiry \(who == a.uuid)"
+                case .armExpiry(_, let who, _, _): return "arm expiry \(who == a.uuid)"
+                case .cancelExpiry: return "cancel expiry"
                 }
             }
         }
-        XCTAssertEqual(decided, ["cut after 0.1 s", "cancel expiry true"])
+        XCTAssertEqual(decided, ["cut after 0.1 s", "cancel expiry"])
         XCTAssertGreaterThan(stream.bytesQueued, before, "the disconnect event is written at once")
         rig.clock.advance(by: 0.1)
         XCTAssertTrue(stream.isOpen, "the cut is not armed until the effects are carried out")
-        rig.node.mutate { s in s.effects.append(.cancelExpiry(participant: "nobody")) }  // the shell drains
+        rig.node.mutate { s in s.effects.append(.cancelExpiry(ExpirySlot())) }  // the shell drains
         XCTAssertTrue(stream.isOpen, "the cut waits for the node's clock")
         rig.clock.advance(by: 0.1)
         XCTAssertFalse(stream.isOpen)

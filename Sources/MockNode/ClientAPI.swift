@@ -251,8 +251,6 @@ struct PreparedRequest: Sendable {
         }
     }
 
-    init() {}
-
     /// The request_token body, read by hand from the fast parser's result
     /// (the hottest body the node reads); same rules as `decode`.
     static func tokenRequest(_ body: [UInt8]) -> Result<RequestTokenRequest, BodyProblem> {

@@ -43,12 +43,4 @@ struct ClientRequest: Sendable {
         token = http.headers["token"] ?? http.queryValue("token")
         bodies = PreparedRequest(target, http)
     }
-
-    /// The conference alias the request is under, if any.
-    var alias: String? {
-        switch target {
-        case .requestToken(let a), .routed(let a, _), .unknown(let a, _): return a
-        case .status, .outside: return nil
-        }
-    }
 }

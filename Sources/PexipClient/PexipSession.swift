@@ -187,6 +187,8 @@ public actor PexipSession {
     /// After a `refer`: the token is released as on leave (as PexRTC does), then the session
     /// ends with `.referred`, for the app to join the new alias.
     private func handOver(_ refer: Refer) async {
+        // The stream loop ends once this is under way; the transport must outlive it.
+        await streamTask?.value
         await refreshTask?.value
         for tick in timerRefreshes { await tick.value }
         if requestsInFlight > 0 { await withCheckedContinuation { quietWaiters.append($0) } }

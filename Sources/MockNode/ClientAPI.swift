@@ -153,8 +153,8 @@ extension NodeState {
             conferenceKey: conf.key, receptionKey: receptionKey, dialledAlias: dialled, simulated: false,
             callTag: body.callTag ?? "", vendor: req.headers["User-Agent"] ?? "", serviceType: serviceType)
         note.participant = p.uuid
-        join(p, conf: conf)
-        let token = issueToken(for: p, lifetime: c.expires, token: bodies.freshToken)
+        join(p)
+        let token = issueToken(for: p.uuid, lifetime: c.expires, token: bodies.freshToken)
         var result = RequestTokenResult(token: token, expires: String(c.expires), participantUUID: p.uuid,
                                         displayName: p.displayName, role: role)
         result.serviceType = serviceType

@@ -79,15 +79,15 @@ extension NodeState {
             if c.revokeOnRefresh, let used = req.headers["token"] ?? req.queryValue("token") {
                 tokens[used]?.state = .revoked
             }
-            p.refreshCount += 1
-            let token = issueToken(for: p, lifetime: c.expires, token: bodies.freshToken)
+            participants[p.uuid]?.refreshCount += 1
+            let token = issueToken(for: p.uuid, lifetime: c.expires, token: bodies.freshToken)
             return Reply.ok(RefreshTokenResult(token: token, expires: String(c.expires), role: p.role))
         case .releaseToken:
-            closeStreams(of: p, error: false)
-            leave(p)
+            closeStreams(of: p.uuid, error: false)
+            leave(p.uuid)
             return Reply.ok(true)
         case .events:
-            return .result(.stream(openStream(for: p, conf: conf), headers: HTTPHeaders()))
+            return .result(.stream(openStream(for: p.uuid, conf: conf), headers: HTTPHeaders()))
         case .participants:
             return Reply.ok(members(conf).map(\.wireObject))
         case .conferenceStatus:
@@ -95,40 +95,40 @@ extension NodeState {
         case .message:
             return chat(from: p, to: nil, conf: conf, req, bodies: bodies)
         case .lock, .unlock:
-            conf.status.locked = route.kind == .lock
-            announceStatus(conf)
+            conferences[conf.key]?.status.locked = route.kind == .lock
+            announceStatus(conf.key)
             return Reply.ok(true)
         case .muteGuests, .unmuteGuests:
             let mute = route.kind == .muteGuests
-            conf.status.guestsMuted = mute
+            conferences[conf.key]?.status.guestsMuted = mute
             for member in members(conf) where member.role == .guest && member.isMuted != mute {
-                member.isMuted = mute
-                announceUpdate(member)
+                participants[member.uuid]?.isMuted = mute
+                announceUpdate(member.uuid)
             }
-            announceStatus(conf)
+            announceStatus(conf.key)
             return Reply.ok(true)
         case .disconnectAll:
             for member in members(conf) where !member.simulated {
-                eject(member, reason: WireMessage.disconnectedByRemoteHost, cause: "disconnect_all")
+                eject(member.uuid, reason: WireMessage.disconnectedByRemoteHost, cause: "disconnect_all")
             }
             return Reply.ok(true)
         case .setGuestsCanUnmute:
             guard let setting = JSONValue.parse(req.body)?["setting"]?.boolValue else {
                 return Reply.error(400, "Invalid request body: expected {\"setting\": true|false}", c)
             }
-            conf.status.guestsCanUnmute = setting
-            announceStatus(conf)
+            conferences[conf.key]?.status.guestsCanUnmute = setting
+            announceStatus(conf.key)
             return Reply.ok(true)
         case .startConference:
             return Reply.ok(true)
         case .clearAllBuzz, .clearSpotlights:
             for member in members(conf) {
                 if route.kind == .clearAllBuzz, member.buzzTime != 0 {
-                    member.buzzTime = 0
-                    announceUpdate(member)
+                    participants[member.uuid]?.buzzTime = 0
+                    announceUpdate(member.uuid)
                 } else if route.kind == .clearSpotlights, member.spotlight != 0 {
-                    member.spotlight = 0
-                    announceUpdate(member)
+                    participants[member.uuid]?.spotlight = 0
+                    announceUpdate(member.uuid)
                 }
             }
             return Reply.ok(true)
@@ -153,30 +153,20 @@ extension NodeState {
         case .message:
             return chat(from: p, to: target, conf: conf, req, bodies: bodies)
         case .disconnect:
-            eject(target, reason: WireMessage.disconnectedByRemoteHost, cause: "participant_disconnect")
+            eject(target.uuid, reason: WireMessage.disconnectedByRemoteHost, cause: "participant_disconnect")
             return Reply.ok(true)
+        case .transfer:
+            return Reply.error(501, "Not supported by MockMCU", c)
         case .role:
             switch bodies.role ?? PreparedRequest.decode(RoleRequest.self, req.body) {
             case .failure(let problem): return Reply.error(400, problem.message, c)
             case .success(let r):
-                target.role = r.role.tokenRole
+                participants[target.uuid]?.role = r.role.tokenRole
             }
-        case .mute: target.isMuted = true
-        case .unmute: target.isMuted = false
-        case .clientMute: target.isClientMuted = true
-        case .clientUnmute: target.isClientMuted = false
-        case .videoMuted: target.isVideoMuted = true
-        case .videoUnmuted: target.isVideoMuted = false
-        case .spotlighton: target.spotlight = now
-        case .spotlightoff: target.spotlight = 0
-        case .buzz: target.buzzTime = now
-        case .clearbuzz: target.buzzTime = 0
-        case .unlock:
-            if target.serviceType == .waitingRoom { target.serviceType = c.type == .lecture ? .lecture : .conference }
-        case .transfer:
-            return Reply.error(501, "Not supported by MockMCU", c)
+        default:
+            participants[target.uuid]?.apply(action, now: now, conference: c)
         }
-        announceUpdate(target)
+        announceUpdate(target.uuid)
         return Reply.ok(true)
     }
 
@@ -193,12 +183,35 @@ extension NodeState {
             let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
                                   payload: m.payload, direct: recipient != nil)
             if let recipient {
-                deliver(to: recipient, event: EventName.messageReceived, data: WireJSON.text(msg))
+                deliver(to: recipient.uuid, event: EventName.messageReceived, data: WireJSON.text(msg))
             } else {
-                broadcast(conf, except: c.chatEcho ? nil : p.uuid, event: EventName.messageReceived,
+                broadcast(conf.key, except: c.chatEcho ? nil : p.uuid, event: EventName.messageReceived,
                           data: WireJSON.text(msg))
             }
             return Reply.ok(true)
+        }
+    }
+}
+
+extension ParticipantState {
+    /// The change a `participants/<uuid>/…` request makes to its target (`message`,
+    /// `disconnect`, `role` and `transfer` are not changes to the participant's fields).
+    mutating func apply(_ action: ClientRoute.ParticipantAction, now: Double, conference c: ConferenceConfig) {
+        switch action {
+        case .mute: isMuted = true
+        case .unmute: isMuted = false
+        case .clientMute: isClientMuted = true
+        case .clientUnmute: isClientMuted = false
+        case .videoMuted: isVideoMuted = true
+        case .videoUnmuted: isVideoMuted = false
+        case .spotlighton: spotlight = now
+        case .spotlightoff: spotlight = 0
+        case .buzz: buzzTime = now
+        case .clearbuzz: buzzTime = 0
+        case .unlock:
+            if serviceType == .waitingRoom { serviceType = c.type == .lecture ? .lecture : .conference }
+        case .message, .disconnect, .role, .transfer:
+            break
         }
     }
 }

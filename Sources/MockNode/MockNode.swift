@@ -61,29 +61,19 @@ public final class MockNode: Sendable {
     let journalSignal = JournalSignal()
     /// Effects decided under the state lock (stream writes, expiry timers), carried out after it.
     let outbox: Outbox
-    private let link: NodeLink
-    let closeQueue = DispatchQueue(label: "MockNode.streams")
     let journal: JournalStore
 
     /// Makes a node; throws if a conference is invalid or an alias repeats.
     public init(_ configuration: Configuration) throws {
         try MockNode.validate(configuration.conferences)
         self.configuration = configuration
-        let link = NodeLink()
-        self.link = link
-        let closeQueue = self.closeQueue
-        outbox = Outbox(clock: configuration.clock,
-                        expiryDue: { uuid, issuedAt in link.node?.expiryDue(uuid, issuedAt: issuedAt) })
-        let hooks = NodeHooks(
-            streamClosed: { uuid, stream, reason in
-                closeQueue.async { link.node?.mutate { $0.streamClosed(participant: uuid, stream: stream, reason: reason) } }
-            })
+        outbox = Outbox(clock: configuration.clock)
         var initial = NodeState(clock: configuration.clock, journalLimit: configuration.journalLimit,
-                                journalByteLimit: configuration.journalByteLimit, hooks: hooks)
+                                journalByteLimit: configuration.journalByteLimit)
         journal = initial.journal
         MockNode.install(configuration.conferences, into: &initial)
         state = StateLock(initial)
-        link.node = self
+        outbox.onExpiry { [weak self] uuid, issuedAt in self?.expiryDue(uuid, issuedAt: issuedAt) }
     }
 
     /// Makes a node serving `conferences` on 127.0.0.1 and an ephemeral port.
@@ -198,12 +188,21 @@ public final class MockNode: Sendable {
         for c in conferences { s.define(c) }
     }
 
-    fileprivate func expiryDue(_ uuid: String, issuedAt: Double) {
+    private func expiryDue(_ uuid: String, issuedAt: Double) {
         mutate { s in
             guard let p = s.participants[uuid], p.tokenIssuedAt == issuedAt, let conf = s.conference(of: p) else {
                 return
             }
-            s.eject(p, reason: conf.config.expiryReason, cause: "token_expired")
+            s.eject(uuid, reason: conf.config.expiryReason, cause: "token_expired")
+        }
+    }
+
+    /// Journals the end of an event stream the node opened, and forgets it (called by the
+    /// stream, on a libmicrohttpd thread, never under the state lock).
+    func watch(_ result: HTTPResult, participant: String?) {
+        guard case .stream(let stream, _) = result, let uuid = participant else { return }
+        stream.onClose { [weak self] reason in
+            self?.mutate { $0.streamClosed(participant: uuid, stream: stream, reason: reason) }
         }
     }
 
@@ -275,16 +274,6 @@ public struct ProxyAuth: Sendable, Equatable {
         var headers = HTTPHeaders()
         headers.set(status == 407 ? "Proxy-Authenticate" : "WWW-Authenticate", "Basic realm=\"MockMCU\"")
         return HTTPResponse(status: status, contentType: "text/html", text: "<html><body><h1>\(status) Authorization Required</h1></body></html>\n", headers: headers)
-    }
-}
-
-/// Lets timers and stream callbacks reach the node without keeping it alive.
-final class NodeLink: @unchecked Sendable {
-    private let lock = NSLock()
-    private weak var _node: MockNode?
-    var node: MockNode? {
-        get { lock.withLock { _node } }
-        set { lock.withLock { _node = newValue } }
     }
 }
 

@@ -22,8 +22,8 @@ extension MockNode {
             try mutate { s in
                 let conf = try s.conference(alias)
                 for p in s.members(conf) {
-                    if p.simulated { s.leave(p) } else {
-                        s.eject(p, reason: WireMessage.disconnectedByRemoteHost, cause: "conference_removed")
+                    if p.simulated { s.leave(p.uuid) } else {
+                        s.eject(p.uuid, reason: WireMessage.disconnectedByRemoteHost, cause: "conference_removed")
                     }
                 }
                 s.conferences.removeValue(forKey: conf.key)
@@ -34,10 +34,10 @@ extension MockNode {
         case .lock(let alias, let locked):
             let status = try mutate { s in
                 let conf = try s.conference(alias)
-                conf.status.locked = locked
+                s.conferences[conf.key]?.status.locked = locked
                 s.recordAction(locked ? "lock" : "unlock", alias: conf.config.alias)
-                s.announceStatus(conf)
-                return conf.status
+                s.announceStatus(conf.key)
+                return s.conferences[conf.key]?.status ?? conf.status
             }
             return JSONValue.from(status)
 
@@ -53,7 +53,7 @@ extension MockNode {
                     conferenceKey: conf.key, receptionKey: nil, dialledAlias: conf.config.alias, simulated: true,
                     callTag: "", vendor: "MockMCU", serviceType: .conference)
                 s.recordAction("add_participant", participant: p.uuid, alias: conf.config.alias, detail: displayName)
-                s.join(p, conf: conf)
+                s.join(p)
                 return p.uuid
             }
             return ["uuid": .string(added)]
@@ -63,22 +63,22 @@ extension MockNode {
                 let p = try s.participant(uuid)
                 if p.simulated {
                     s.recordAction("remove_participant", participant: uuid, alias: s.conference(of: p)?.config.alias)
-                    s.leave(p)
+                    s.leave(uuid)
                 } else {
-                    s.eject(p, reason: reason, cause: "eject")
+                    s.eject(uuid, reason: reason, cause: "eject")
                 }
             }
             return ["removed": .string(uuid)]
 
         case .updateParticipant(let uuid, let displayName, let role, let muted, let handRaised):
             try mutate { s in
-                let p = try s.participant(uuid)
-                if let displayName { p.displayName = displayName }
-                if let role { p.role = role.tokenRole }
-                if let muted { p.isMuted = muted }
-                if let handRaised { p.buzzTime = handRaised ? Date().timeIntervalSince1970 : 0 }
+                _ = try s.participant(uuid)
+                if let displayName { s.participants[uuid]?.displayName = displayName }
+                if let role { s.participants[uuid]?.role = role.tokenRole }
+                if let muted { s.participants[uuid]?.isMuted = muted }
+                if let handRaised { s.participants[uuid]?.buzzTime = handRaised ? Date().timeIntervalSince1970 : 0 }
                 s.recordAction("update_participant", participant: uuid)
-                s.announceUpdate(p)
+                s.announceUpdate(uuid)
             }
 
         case .message(let uuid, let text, let recipient):
@@ -90,9 +90,9 @@ extension MockNode {
                 let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, payload: text, direct: recipient != nil)
                 s.recordAction("send_message", participant: uuid, alias: conf.config.alias, detail: text)
                 if let to {
-                    s.deliver(to: to, event: EventName.messageReceived, data: WireJSON.text(msg))
+                    s.deliver(to: to.uuid, event: EventName.messageReceived, data: WireJSON.text(msg))
                 } else {
-                    s.broadcast(conf, except: uuid, event: EventName.messageReceived, data: WireJSON.text(msg))
+                    s.broadcast(conf.key, except: uuid, event: EventName.messageReceived, data: WireJSON.text(msg))
                 }
             }
 
@@ -109,7 +109,7 @@ extension MockNode {
                 }
                 s.recordAction("inject", detail: event)
                 let real = recipients.filter { !$0.simulated }
-                for p in real { s.deliver(to: p, event: event, data: data) }
+                for p in real { s.deliver(to: p.uuid, event: event, data: data) }
                 return real.count
             }
             let queued = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
@@ -119,27 +119,27 @@ extension MockNode {
             return JSONValue.from(try recordNote(label, data: data))
 
         case .eject(let uuid, let reason):
-            try mutate { s in s.eject(try s.participant(uuid), reason: reason, cause: "eject") }
+            try mutate { s in s.eject(try s.participant(uuid).uuid, reason: reason, cause: "eject") }
 
         case .expireToken(let uuid):
             try mutate { s in
                 let p = try s.participant(uuid)
                 let reason = s.conference(of: p)?.config.expiryReason ?? WireMessage.tokenExpired
-                s.eject(p, reason: reason, cause: "token_expired")
+                s.eject(uuid, reason: reason, cause: "token_expired")
             }
 
         case .dropStreams(let uuid):
             try mutate { s in
                 let p = try s.participant(uuid)
-                s.recordAction("drop_stream", participant: uuid, detail: "\(p.streams.count) stream(s)")
-                s.closeStreams(of: p, error: true)
+                s.recordAction("drop_stream", participant: uuid, detail: "\(p.streamIDs.count) stream(s)")
+                s.closeStreams(of: uuid, error: true)
             }
 
         case .stallStreams(let uuid, let stalled):
             try mutate { s in
-                let p = try s.participant(uuid)
+                _ = try s.participant(uuid)
                 s.recordAction(stalled ? "stall_stream" : "unstall_stream", participant: uuid)
-                s.stallStreams(of: p, stalled)
+                s.stallStreams(of: uuid, stalled)
             }
 
         case .refer(let uuid, let alias, let role):
@@ -151,7 +151,7 @@ extension MockNode {
                 s.oneTime[token] = OneTimeToken(conferenceKey: target.key, role: role ?? p.role,
                                                 expiresAt: s.clock.now() + 60)
                 s.recordAction("refer", participant: uuid, alias: target.config.alias)
-                s.deliver(to: p, event: EventName.refer, data: WireJSON.text(Refer(alias: target.config.alias, token: token)))
+                s.deliver(to: p.uuid, event: EventName.refer, data: WireJSON.text(Refer(alias: target.config.alias, token: token)))
                 return token
             }
             return ["token": .string(token)]
@@ -183,7 +183,7 @@ extension MockNode {
             mutate { s in
                 for p in s.participants.values {
                     s.effects.append(.cancelExpiry(p.expiry))
-                    s.closeStreams(of: p, error: true)
+                    s.closeStreams(of: p.uuid, error: true)
                 }
                 s.participants = [:]
                 s.conferences = [:]

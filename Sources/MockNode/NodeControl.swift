@@ -32,18 +32,17 @@ public enum EventTarget: Sendable, Equatable {
 extension NodeState {
     mutating func define(_ config: ConferenceConfig) {
         let key = config.alias.lowercased()
-        if let existing = conferences[key] {
-            existing.config = config
+        if conferences[key] != nil {
+            conferences[key]!.config = config
             return
         }
-        let conf = ConferenceState(config: config)
-        conferences[key] = conf
+        conferences[key] = ConferenceState(config: config)
         for present in config.participants {
             let p = ParticipantState(
                 uuid: present.uuid ?? TokenGenerator.uuid(), displayName: present.displayName,
                 role: present.role.tokenRole, conferenceKey: key, receptionKey: nil, dialledAlias: config.alias,
                 simulated: true, callTag: "", vendor: "MockMCU", serviceType: .conference)
-            join(p, conf: conf)
+            join(p)
         }
     }
 
@@ -100,7 +99,7 @@ extension MockNode {
                 s.members(conf).map { p in
                     ParticipantInfo(uuid: p.uuid, displayName: p.displayName, role: p.role, alias: conf.config.alias,
                                     serviceType: p.serviceType.rawValue, simulated: p.simulated,
-                                    openStreams: p.streams.count, refreshCount: p.refreshCount,
+                                    openStreams: p.streamIDs.count, refreshCount: p.refreshCount,
                                     token: p.currentToken)
                 }
             }

@@ -39,13 +39,16 @@ final class Outbox: @unchecked Sendable {
     private var queue: [NodeEffect] = []
     private let drainLock = NSLock()
     private let clock: NodeClock
-    private let expiryDue: @Sendable (_ participant: String, _ issuedAt: Double) -> Void
+    /// Called (on the clock's thread) when an armed expiry comes due.
+    private var expiryDue: @Sendable (_ participant: String, _ issuedAt: Double) -> Void = { _, _ in }
     /// Slots with a timer armed (guarded by the drain lock), to cancel them all at a stop.
     private var slots: [ObjectIdentifier: ExpirySlot] = [:]
 
-    init(clock: NodeClock, expiryDue: @escaping @Sendable (_ participant: String, _ issuedAt: Double) -> Void) {
-        self.clock = clock
-        self.expiryDue = expiryDue
+    init(clock: NodeClock) { self.clock = clock }
+
+    /// Sets what a due expiry calls (once, before the first effect).
+    func onExpiry(_ handler: @escaping @Sendable (_ participant: String, _ issuedAt: Double) -> Void) {
+        drainLock.withLock { expiryDue = handler }
     }
 
     func enqueue(_ effects: [NodeEffect]) {
@@ -98,16 +101,20 @@ final class Outbox: @unchecked Sendable {
 }
 
 extension NodeState {
-    /// Ends every stream of `p` (cleanly or cut); nothing more is written to them.
-    mutating func closeStreams(of p: ParticipantState, error: Bool) {
-        for key in p.streams.keys {
-            p.streams[key]?.closing = true
-            if let stream = p.streams[key]?.stream { effects.append(.close(stream, error: error)) }
+    /// Ends every stream of participant `uuid` (cleanly or cut); nothing more is written to them.
+    mutating func closeStreams(of uuid: String, error: Bool) {
+        for id in participants[uuid]?.streamIDs ?? [] {
+            guard let stream = streams[id]?.stream else { continue }
+            streams[id]?.closing = true
+            effects.append(.close(stream, error: error))
         }
     }
 
-    /// Freezes or thaws every stream of `p` (at once: see `NodeEffect`).
-    mutating func stallStreams(of p: ParticipantState, _ on: Bool) {
-        for slot in p.streams.values { on ? slot.stream.stall() : slot.stream.unstall() }
+    /// Freezes or thaws every stream of participant `uuid` (at once: see `NodeEffect`).
+    mutating func stallStreams(of uuid: String, _ on: Bool) {
+        for id in participants[uuid]?.streamIDs ?? [] {
+            guard let stream = streams[id]?.stream else { continue }
+            on ? stream.stall() : stream.unstall()
+        }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import MicroHTTP
 import PexipWire
 
-/// A participant the node knows. Guarded by the node's state lock.
-final class ParticipantState: @unchecked Sendable {
+/// A participant the node knows: a value in `NodeState.participants`, keyed by its uuid,
+/// changed only under the node's state lock.
+struct ParticipantState {
     let uuid: String
     var displayName: String { didSet { cachedJSON = nil } }
     var role: TokenRole { didSet { cachedJSON = nil } }
@@ -27,15 +28,17 @@ final class ParticipantState: @unchecked Sendable {
     var currentToken: String?
     /// Node-clock time of the last issue or refresh.
     var tokenIssuedAt: Double = 0
-    /// Its expiry timer, armed and cancelled by the outbox (`NodeEffect.armExpiry`).
+    /// Where its expiry timer is kept: a handle that only the outbox touches
+    /// (`NodeEffect.armExpiry`), like the streams in `NodeState.streams`.
     let expiry = ExpirySlot()
     var refreshCount = 0
-    var streams: [Int: StreamSlot] = [:]
+    /// Its open streams (keys of `NodeState.streams`), oldest first.
+    var streamIDs: [Int] = []
     /// `wireObject` as JSON, shared by every event that carries it until a field changes.
     private var cachedJSON: String?
 
     /// The participant object as JSON text (encoded once per change).
-    var wireJSON: String {
+    mutating func wireJSON() -> String {
         if let cachedJSON { return cachedJSON }
         let text = WireJSON.text(wireObject)
         cachedJSON = text
@@ -77,9 +80,11 @@ final class ParticipantState: @unchecked Sendable {
     }
 }
 
-/// One open event stream of a participant.
+/// One open event stream: a value in `NodeState.streams`, keyed by the `EventStream`'s id.
 struct StreamSlot {
     let stream: EventStream
+    /// Whose stream it is.
+    let participant: String
     /// Node-wide stream number, the first half of event ids.
     let number: Int
     var seq = 0
@@ -87,8 +92,9 @@ struct StreamSlot {
     var closing = false
 }
 
-/// A conference's runtime state. Guarded by the node's state lock.
-final class ConferenceState: @unchecked Sendable {
+/// A conference's runtime state: a value in `NodeState.conferences`, keyed by its
+/// lowercased alias.
+struct ConferenceState {
     var config: ConferenceConfig
     /// Participant uuids in the order they joined.
     var order: [String] = []

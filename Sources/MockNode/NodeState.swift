@@ -2,11 +2,6 @@ import Foundation
 import MicroHTTP
 import PexipWire
 
-/// Callbacks from streams back into the node (which then takes its lock).
-struct NodeHooks: Sendable {
-    let streamClosed: @Sendable (_ participant: String, _ stream: EventStream, _ reason: EventStream.CloseReason) -> Void
-}
-
 /// Everything the node knows, guarded by one lock in `MockNode` so that every
 /// state change, the events it causes and their journal entries happen in
 /// one order.
@@ -14,7 +9,6 @@ struct NodeState {
     let clock: NodeClock
     let clockStart: Double
     let wallStart: Double
-    let hooks: NodeHooks
     var conferences: [String: ConferenceState] = [:]
     var participants: [String: ParticipantState] = [:]
     var tokens: [String: TokenRecord] = [:]
@@ -25,8 +19,8 @@ struct NodeState {
     let journal: JournalStore
     var maintenance = false
     var streamCounter = 0
-    /// Open streams by EventStream id: whose, and their node-wide number.
-    var openStreams: [Int: (participant: String, number: Int)] = [:]
+    /// Open event streams by `EventStream` id.
+    var streams: [Int: StreamSlot] = [:]
     /// Issued tokens in issue order, one queue per lifetime, so that each
     /// queue is also in expiry order and old tokens are forgotten in O(1).
     var expiryQueues: [Int: TokenQueue] = [:]
@@ -34,11 +28,10 @@ struct NodeState {
     /// (`MockNode.mutate` carries them out after unlocking).
     var effects: [NodeEffect] = []
 
-    init(clock: NodeClock, journalLimit: Int, journalByteLimit: Int = 0, hooks: NodeHooks) {
+    init(clock: NodeClock, journalLimit: Int, journalByteLimit: Int = 0) {
         self.clock = clock
         self.clockStart = clock.now()
         self.wallStart = NodeState.wallNow()
-        self.hooks = hooks
         self.journal = JournalStore(limit: journalLimit, byteLimit: journalByteLimit)
     }
 
@@ -68,30 +61,40 @@ struct NodeState {
 
     func conference(of p: ParticipantState) -> ConferenceState? { conferences[p.conferenceKey] }
 
+    /// The members of `conf` in join order (copies: to change one, write to `participants`).
     func members(_ conf: ConferenceState) -> [ParticipantState] {
         conf.order.compactMap { participants[$0] }
     }
 
+    /// The participant object of `uuid` as JSON (cached in the participant until it changes).
+    mutating func participantJSON(_ uuid: String) -> String {
+        participants[uuid]?.wireJSON() ?? "null"
+    }
+
     // MARK: - events
 
-    /// Writes one event to every open stream of `p`, journaling each write.
-    mutating func deliver(to p: ParticipantState, event: String, data: String) {
-        guard !p.simulated else { return }
-        var e = JournalEntry.Event(participant: p.uuid, event: event, data: data)
-        if p.streams.isEmpty {
+    /// Writes one event to every open stream of participant `uuid`, journaling each write.
+    mutating func deliver(to uuid: String, event: String, data: String) {
+        guard let p = participants[uuid], !p.simulated else { return }
+        let useIDs = conferences[p.conferenceKey]?.config.eventIDs ?? true
+        deliver(to: uuid, streams: p.streamIDs, useIDs: useIDs, event: event, data: data)
+    }
+
+    private mutating func deliver(to uuid: String, streams ids: [Int], useIDs: Bool, event: String, data: String) {
+        var e = JournalEntry.Event(participant: uuid, event: event, data: data)
+        if ids.isEmpty {
             e.delivered = false
             record(JournalEntry(.event(e)))
             return
         }
-        let useIDs = conference(of: p)?.config.eventIDs ?? true
         let body = Array(SSEEncoder.encode(event: event, data: data).utf8)
-        for key in p.streams.keys.sorted() {
-            guard var slot = p.streams[key] else { continue }
-            slot.seq += 1
-            p.streams[key] = slot
+        for key in ids {
+            guard let slot = streams[key] else { continue }
+            let seq = slot.seq + 1
+            streams[key]?.seq = seq
             var head: [UInt8] = []
             if useIDs {
-                let id = TokenGenerator.eventID(stream: slot.number, seq: slot.seq)
+                let id = TokenGenerator.eventID(stream: slot.number, seq: seq)
                 head.reserveCapacity(id.count + 5)
                 head.append(contentsOf: idPrefix)
                 head.append(contentsOf: id)
@@ -106,52 +109,67 @@ struct NodeState {
         }
     }
 
-    /// Writes an event to every member of `conf` (except `except`); `data`
+    /// Writes an event to every member of conference `key` (except `except`); `data`
     /// is encoded once, and only if someone is there to receive it.
-    mutating func broadcast(_ conf: ConferenceState, except: String? = nil, event: String,
+    mutating func broadcast(_ key: String, except: String? = nil, event: String,
                             data: @autoclosure () -> String) {
-        let recipients = members(conf).filter { $0.uuid != except && !$0.simulated }
-        guard !recipients.isEmpty else { return }
-        let text = data()
-        for p in recipients { deliver(to: p, event: event, data: text) }
+        broadcast(key, except: except, event: event, encoding: { _ in data() })
     }
 
-    func stageJSON(_ conf: ConferenceState) -> String { Self.stageJSON(members(conf)) }
+    /// `broadcast` with data that the state encodes (and may cache), only if someone is there.
+    mutating func broadcast(_ key: String, except: String? = nil, event: String,
+                            encoding data: (inout NodeState) -> String) {
+        guard let conf = conferences[key] else { return }
+        var recipients: [(uuid: String, streams: [Int])] = []
+        for uuid in conf.order where uuid != except {
+            guard let p = participants[uuid], !p.simulated else { continue }
+            recipients.append((uuid, p.streamIDs))
+        }
+        guard !recipients.isEmpty else { return }
+        let text = data(&self)
+        let useIDs = conf.config.eventIDs
+        for r in recipients { deliver(to: r.uuid, streams: r.streams, useIDs: useIDs, event: event, data: text) }
+    }
 
-    static func stageJSON(_ members: [ParticipantState]) -> String {
-        let entries = members.enumerated().map { StageEntry(participantUUID: $1.uuid, stageIndex: $0, vad: 0) }
+    static func stageJSON(_ conf: ConferenceState) -> String {
+        let entries = conf.order.enumerated().map { StageEntry(participantUUID: $1, stageIndex: $0, vad: 0) }
         return WireJSON.text(entries)
     }
 
-    mutating func announceUpdate(_ p: ParticipantState) {
-        guard let conf = conference(of: p) else { return }
-        broadcast(conf, event: EventName.participantUpdate, data: p.wireJSON)
+    mutating func announceUpdate(_ uuid: String) {
+        guard let key = participants[uuid]?.conferenceKey else { return }
+        broadcast(key, event: EventName.participantUpdate, encoding: { $0.participantJSON(uuid) })
     }
 
-    mutating func announceStatus(_ conf: ConferenceState) {
-        broadcast(conf, event: EventName.conferenceUpdate, data: WireJSON.text(conf.status))
+    mutating func announceStatus(_ key: String) {
+        guard let status = conferences[key]?.status else { return }
+        broadcast(key, event: EventName.conferenceUpdate, data: WireJSON.text(status))
     }
 
     /// The initial burst of §10 (or the conference's `initial_burst`) on one new stream.
-    mutating func sendInitialBurst(to p: ParticipantState, conf: ConferenceState) {
+    mutating func sendInitialBurst(to uuid: String, stream id: Int, conf: ConferenceState) {
+        let useIDs = conf.config.eventIDs
+        func send(_ s: inout NodeState, _ name: String, _ data: String) {
+            s.deliver(to: uuid, streams: [id], useIDs: useIDs, event: name, data: data)
+        }
         for name in conf.config.initialBurst {
             switch name {
             case EventName.conferenceUpdate:
-                deliver(to: p, event: name, data: WireJSON.text(conf.status))
+                send(&self, name, WireJSON.text(conf.status))
             case EventName.participantSyncBegin, EventName.participantSyncEnd:
-                deliver(to: p, event: name, data: "null")
+                send(&self, name, "null")
             case EventName.participantCreate:
-                for member in members(conf) {
-                    deliver(to: p, event: name, data: member.wireJSON)
+                for member in conf.order where participants[member] != nil {
+                    send(&self, name, participantJSON(member))
                 }
             case EventName.stage:
-                deliver(to: p, event: name, data: stageJSON(conf))
+                send(&self, name, Self.stageJSON(conf))
             case EventName.presentationStop:
-                deliver(to: p, event: name, data: "{}")
+                send(&self, name, "{}")
             case EventName.layout:
-                deliver(to: p, event: name, data: #"{"view":"1:7","participants":[],"overlay_text_enabled":true}"#)
+                send(&self, name, #"{"view":"1:7","participants":[],"overlay_text_enabled":true}"#)
             case EventName.splashScreen:
-                deliver(to: p, event: name, data: "null")
+                send(&self, name, "null")
             default:
                 break
             }
@@ -160,73 +178,72 @@ struct NodeState {
 
     // MARK: - participants
 
-    /// Adds a participant to a conference and tells the others.
-    mutating func join(_ p: ParticipantState, conf: ConferenceState) {
-        participants[p.uuid] = p
+    /// Adds a participant to its conference and tells the others.
+    mutating func join(_ joining: ParticipantState) {
+        var p = joining
+        let key = p.conferenceKey
+        guard var conf = conferences.removeValue(forKey: key) else { return }
         conf.order.append(p.uuid)
-        if !conf.status.started {
-            conf.status.started = true
-        }
+        conf.status.started = true
         if conf.status.guestsMuted && p.role == .guest { p.isMuted = true }
-        broadcast(conf, except: p.uuid, event: EventName.participantCreate, data: p.wireJSON)
-        let present = members(conf)
-        broadcast(conf, except: p.uuid, event: EventName.stage, data: Self.stageJSON(present))
+        conferences[key] = conf
+        participants[p.uuid] = p
+        broadcast(key, except: p.uuid, event: EventName.participantCreate, encoding: { $0.participantJSON(p.uuid) })
+        broadcast(key, except: p.uuid, event: EventName.stage, data: Self.stageJSON(conf))
     }
 
     /// Removes a participant and tells the others; ends the conference when it empties.
-    mutating func leave(_ p: ParticipantState) {
+    mutating func leave(_ uuid: String) {
+        guard let p = participants.removeValue(forKey: uuid) else { return }
         effects.append(.cancelExpiry(p.expiry))
-        participants.removeValue(forKey: p.uuid)
-        guard let conf = conference(of: p) else { return }
-        conf.order.removeAll { $0 == p.uuid }
-        broadcast(conf, event: EventName.participantDelete, data: WireJSON.text(ParticipantDeleted(uuid: p.uuid)))
+        let key = p.conferenceKey
+        guard conferences[key] != nil else { return }
+        conferences[key]!.order.removeAll { $0 == uuid }
+        broadcast(key, event: EventName.participantDelete, data: WireJSON.text(ParticipantDeleted(uuid: uuid)))
+        guard let conf = conferences[key] else { return }
         if conf.order.isEmpty {
-            conf.status = ConferenceState.initialStatus(conf.config)
+            conferences[key]!.status = ConferenceState.initialStatus(conf.config)
             recordAction("conference_ended", alias: conf.config.alias)
         } else {
-            let present = members(conf)
-            broadcast(conf, event: EventName.stage, data: Self.stageJSON(present))
+            broadcast(key, event: EventName.stage, data: Self.stageJSON(conf))
         }
     }
 
     /// The node ends a participant's presence: `disconnect` with `reason` on
     /// its streams, which are then cut (never ended cleanly); its tokens stop
     /// working, except that a later `release_token` is answered 200.
-    mutating func eject(_ p: ParticipantState, reason: String, cause: String) {
-        guard participants[p.uuid] != nil else { return }
-        recordAction(cause, participant: p.uuid, alias: conference(of: p)?.config.alias, detail: reason)
-        deliver(to: p, event: EventName.disconnect, data: WireJSON.text(DisconnectReason(reason: reason)))
-        let delay = conference(of: p)?.config.disconnectCutDelay ?? 0
-        for key in p.streams.keys {
-            p.streams[key]?.closing = true
-            guard let stream = p.streams[key]?.stream else { continue }
+    mutating func eject(_ uuid: String, reason: String, cause: String) {
+        guard let p = participants[uuid] else { return }
+        let conf = conference(of: p)
+        recordAction(cause, participant: uuid, alias: conf?.config.alias, detail: reason)
+        deliver(to: uuid, event: EventName.disconnect, data: WireJSON.text(DisconnectReason(reason: reason)))
+        let delay = conf?.config.disconnectCutDelay ?? 0
+        for id in p.streamIDs {
+            guard let stream = streams[id]?.stream else { continue }
+            streams[id]?.closing = true
             // On the node's clock: under a manual clock the cut comes when the test advances it.
             effects.append(delay > 0 ? .cutAfter(stream, seconds: delay) : .close(stream, error: true))
         }
-        ejected.insert(p.uuid)
-        leave(p)
+        ejected.insert(uuid)
+        leave(uuid)
     }
 
-    /// Issues a fresh token for `p` and (re)arms its expiry.
-    mutating func issueToken(for p: ParticipantState, lifetime: Int, token fresh: String? = nil) -> String {
+    /// Issues a fresh token for participant `uuid` and (re)arms its expiry.
+    mutating func issueToken(for uuid: String, lifetime: Int, token fresh: String? = nil) -> String {
         let token = fresh ?? TokenGenerator.make()
         let now = clock.now()
-        tokens[token] = TokenRecord(participantUUID: p.uuid, expiresAt: now + Double(lifetime), state: .active)
-        p.currentToken = token
-        p.tokenIssuedAt = now
-        armExpiry(p, lifetime: lifetime)
+        tokens[token] = TokenRecord(participantUUID: uuid, expiresAt: now + Double(lifetime), state: .active)
+        guard let key = participants[uuid]?.conferenceKey else { return token }
+        participants[uuid]!.currentToken = token
+        participants[uuid]!.tokenIssuedAt = now
+        let grace = conferences[key]?.config.expiryGrace ?? 0
+        effects.append(.armExpiry(participants[uuid]!.expiry, participant: uuid, issuedAt: now,
+                                  at: now + Double(lifetime) + grace))
         expiryQueues[lifetime, default: TokenQueue()].push(token, expiresAt: now + Double(lifetime))
         forgetExpiredTokens(lifetime: lifetime, now: now)
         return token
     }
 
-    mutating func armExpiry(_ p: ParticipantState, lifetime: Int) {
-        let grace = conference(of: p)?.config.expiryGrace ?? 0
-        effects.append(.armExpiry(p.expiry, participant: p.uuid, issuedAt: p.tokenIssuedAt,
-                                  at: p.tokenIssuedAt + Double(lifetime) + grace))
-    }
-
-    /// Forgets tokens long past their expiry (they would answer 403 either way).
     /// Forgets a few tokens of this lifetime that expired over a minute ago
     /// (they answer 403 either way); a few per issue keeps the table small
     /// without ever pausing for a sweep.
@@ -239,30 +256,24 @@ struct NodeState {
 
     // MARK: - streams
 
-    /// Opens an event stream for `p` and queues the initial burst on it.
-    mutating func openStream(for p: ParticipantState, conf: ConferenceState) -> EventStream {
-        let interval = conf.config.keepaliveInterval
-        let stream = EventStream(heartbeatInterval: interval)
+    /// Opens an event stream for participant `uuid` and queues the initial burst on it.
+    /// The shell tells the node when it closes (`streamClosed`).
+    mutating func openStream(for uuid: String, conf: ConferenceState) -> EventStream {
+        let stream = EventStream(heartbeatInterval: conf.config.keepaliveInterval)
         streamCounter += 1
-        p.streams[stream.id] = StreamSlot(stream: stream, number: streamCounter)
-        openStreams[stream.id] = (p.uuid, streamCounter)
-        record(JournalEntry(.streamOpen(JournalEntry.StreamOpen(alias: conf.config.alias, participant: p.uuid,
+        streams[stream.id] = StreamSlot(stream: stream, participant: uuid, number: streamCounter)
+        participants[uuid]?.streamIDs.append(stream.id)
+        record(JournalEntry(.streamOpen(JournalEntry.StreamOpen(alias: conf.config.alias, participant: uuid,
                                                                 stream: streamCounter))))
-        let uuid = p.uuid
-        let hooks = self.hooks
-        stream.onClose { reason in hooks.streamClosed(uuid, stream, reason) }
-        // Deliver the burst to this stream only: the others already had theirs.
-        let others = p.streams.filter { $0.key != stream.id }
-        p.streams = p.streams.filter { $0.key == stream.id }
-        sendInitialBurst(to: p, conf: conf)
-        p.streams.merge(others) { a, _ in a }
+        // Delivered to this stream only: the others already had theirs.
+        sendInitialBurst(to: uuid, stream: stream.id, conf: conf)
         return stream
     }
 
     mutating func streamClosed(participant uuid: String, stream: EventStream, reason: EventStream.CloseReason) {
-        let info = openStreams.removeValue(forKey: stream.id)
-        participants[uuid]?.streams.removeValue(forKey: stream.id)
-        record(JournalEntry(.streamClose(JournalEntry.StreamClose(participant: uuid, stream: info?.number,
+        let slot = streams.removeValue(forKey: stream.id)
+        participants[uuid]?.streamIDs.removeAll { $0 == stream.id }
+        record(JournalEntry(.streamClose(JournalEntry.StreamClose(participant: uuid, stream: slot?.number,
                                                                   reason: reason.rawValue))))
     }
 }

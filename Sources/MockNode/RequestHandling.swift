@@ -57,7 +57,9 @@ extension MockNode {
             case .done(let result): return result
             case .pending(let answer):
                 defer { journalSignal.bump() }
-                return answer.finish(journal)
+                let result = answer.finish(journal)
+                watch(result, participant: answer.note.participant)
+                return result
             }
         }
         let deferred = DeferredResponse()
@@ -65,7 +67,9 @@ extension MockNode {
             var e = entry
             e.fault = fault.label
             e.received = arrived
-            let late = mutate { $0.process(request, entry: e) }.finish(journal)
+            let answer = mutate { $0.process(request, entry: e) }
+            let late = answer.finish(journal)
+            watch(late, participant: answer.note.participant)
             journalSignal.bump()
             deferred.fulfil(withCORS(late, origin: configuration.cors ? req.headers["Origin"] : nil))
         }

@@ -150,7 +150,7 @@ final class RuleTests: XCTestCase {
         let before = stream.bytesQueued
         XCTAssertGreaterThan(before, 0, "the initial burst was written when the request's effects were carried out")
         let decided: [String] = rig.node.state.withLock { s in
-            s.eject(try! s.participant(a.uuid), reason: "Bye", cause: "eject")
+            s.eject(a.uuid, reason: "Bye", cause: "eject")
             return s.effects.map { effect in
                 switch effect {
                 case .close(_, let error): return "close error=\(error)"

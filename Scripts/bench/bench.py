@@ -69,9 +69,11 @@ def wrk(port, path, script, seconds, connections, threads, env=None):
             "socket_errors": errors.group(1) if errors else "none", "p99": p99.group(1) if p99 else "?"}
 
 
-def start_nginx(tmp, port, body):
+def start_nginx(tmp, port, body, prefix=(), single_process=False):
+    """nginx serving `body` as /token.json; `prefix` runs it under another program (valgrind),
+    `single_process` in one process (no master, one worker) so that all its work is counted."""
     root = os.path.join(tmp, "www")
-    os.makedirs(root)
+    os.makedirs(root, exist_ok=True)
     with open(os.path.join(root, "token.json"), "w") as f:
         f.write(body)
     # nginx's workers run as another user when it is started by root: mkdtemp's mode 700 would
@@ -81,7 +83,8 @@ def start_nginx(tmp, port, body):
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""
-worker_processes 2;
+worker_processes {1 if single_process else 2};
+{"master_process off;" if single_process else ""}
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log;
 daemon off;
@@ -95,8 +98,8 @@ http {{
   server {{ listen 127.0.0.1:{port}; root {root}; }}
 }}
 """)
-    p = subprocess.Popen(["nginx", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port)
+    p = subprocess.Popen([*prefix, "nginx", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, timeout=120 if prefix else 10)
     return p
 
 

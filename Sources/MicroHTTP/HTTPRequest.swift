@@ -16,6 +16,8 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// ASCII case-insensitive comparison of field names, without allocating.
     static func sameName(_ a: String, _ b: String) -> Bool {
+        // Most names differ in length: that is O(1) for native strings.
+        guard a.utf8.count == b.utf8.count else { return false }
         var i = a.utf8.makeIterator(), j = b.utf8.makeIterator()
         while true {
             switch (i.next(), j.next()) {

@@ -154,7 +154,7 @@ extension NodeState {
             callTag: body.callTag ?? "", vendor: req.headers["User-Agent"] ?? "", serviceType: serviceType)
         note.participant = p.uuid
         join(p)
-        let token = issueToken(for: p.uuid, lifetime: c.expires, token: bodies.freshToken)
+        let token = issueToken(for: p.uuid, lifetime: c.expires, grace: c.expiryGrace, token: bodies.freshToken)
         var result = RequestTokenResult(token: token, expires: String(c.expires), participantUUID: p.uuid,
                                         displayName: p.displayName, role: role)
         result.serviceType = serviceType

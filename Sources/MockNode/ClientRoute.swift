@@ -79,8 +79,8 @@ extension NodeState {
             if c.revokeOnRefresh, let used = req.headers["token"] ?? req.queryValue("token") {
                 tokens[used]?.state = .revoked
             }
-            participants[p.uuid]?.refreshCount += 1
-            let token = issueToken(for: p.uuid, lifetime: c.expires, token: bodies.freshToken)
+            let token = issueToken(for: p.uuid, lifetime: c.expires, grace: c.expiryGrace, token: bodies.freshToken,
+                                   refresh: true)
             return Reply.ok(RefreshTokenResult(token: token, expires: String(c.expires), role: p.role))
         case .releaseToken:
             closeStreams(of: p.uuid, error: false)

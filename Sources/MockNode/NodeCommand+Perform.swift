@@ -101,16 +101,14 @@ extension MockNode {
             guard JSONValue.parse(data) != nil else { throw MockNodeError.badRequest("event data must be JSON text") }
             let started = DispatchTime.now().uptimeNanoseconds
             let count = try mutate { s in
-                let recipients: [ParticipantState]
+                let recipients: [String]
                 switch target {
-                case .participant(let uuid): recipients = [try s.participant(uuid)]
-                case .conference(let alias): recipients = s.members(try s.conference(alias))
-                case .everyone: recipients = s.conferences.values.sorted { $0.key < $1.key }.flatMap { s.members($0) }
+                case .participant(let uuid): recipients = [try s.participant(uuid).uuid]
+                case .conference(let alias): recipients = try s.conference(alias).order
+                case .everyone: recipients = s.conferences.values.sorted { $0.key < $1.key }.flatMap(\.order)
                 }
                 s.recordAction("inject", detail: event)
-                let real = recipients.filter { !$0.simulated }
-                for p in real { s.deliver(to: p.uuid, event: event, data: data) }
-                return real.count
+                return recipients.reduce(0) { n, uuid in n + (s.deliver(to: uuid, event: event, data: data) ? 1 : 0) }
             }
             let queued = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             return ["recipients": .number(Double(count)), "queued_ms": .number((queued * 100).rounded() / 100)]

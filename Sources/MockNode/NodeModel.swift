@@ -37,6 +37,14 @@ struct ParticipantState {
     /// `wireObject` as JSON, shared by every event that carries it until a field changes.
     private var cachedJSON: String?
 
+    /// Takes a newly issued token; returns the slot of the expiry timer to (re)arm.
+    mutating func issued(_ token: String, at now: Double, refresh: Bool) -> ExpirySlot {
+        currentToken = token
+        tokenIssuedAt = now
+        if refresh { refreshCount += 1 }
+        return expiry
+    }
+
     /// The participant object as JSON text (encoded once per change).
     mutating func wireJSON() -> String {
         if let cachedJSON { return cachedJSON }

@@ -73,11 +73,21 @@ struct NodeState {
 
     // MARK: - events
 
-    /// Writes one event to every open stream of participant `uuid`, journaling each write.
-    mutating func deliver(to uuid: String, event: String, data: String) {
-        guard let p = participants[uuid], !p.simulated else { return }
-        let useIDs = conferences[p.conferenceKey]?.config.eventIDs ?? true
-        deliver(to: uuid, streams: p.streamIDs, useIDs: useIDs, event: event, data: data)
+    /// Writes one event to every open stream of participant `uuid`, journaling each write;
+    /// false (and nothing written) for a simulated or unknown participant.
+    @discardableResult
+    mutating func deliver(to uuid: String, event: String, data: String) -> Bool {
+        guard let (ids, key) = streamsOf(uuid) else { return false }
+        let useIDs = conferences[key]?.config.eventIDs ?? true
+        deliver(to: uuid, streams: ids, useIDs: useIDs, event: event, data: data)
+        return true
+    }
+
+    /// The streams and conference of a participant with a client, read in place (a copy of
+    /// the whole participant costs a retain per field).
+    func streamsOf(_ uuid: String) -> (ids: [Int], conference: String)? {
+        guard let i = participants.index(forKey: uuid), !participants.values[i].simulated else { return nil }
+        return (participants.values[i].streamIDs, participants.values[i].conferenceKey)
     }
 
     private mutating func deliver(to uuid: String, streams ids: [Int], useIDs: Bool, event: String, data: String) {
@@ -89,12 +99,12 @@ struct NodeState {
         }
         let body = Array(SSEEncoder.encode(event: event, data: data).utf8)
         for key in ids {
-            guard let slot = streams[key] else { continue }
-            let seq = slot.seq + 1
-            streams[key]?.seq = seq
+            guard let si = streams.index(forKey: key) else { continue }
+            streams.values[si].seq += 1
+            let slot = streams.values[si]
             var head: [UInt8] = []
             if useIDs {
-                let id = TokenGenerator.eventID(stream: slot.number, seq: seq)
+                let id = TokenGenerator.eventID(stream: slot.number, seq: slot.seq)
                 head.reserveCapacity(id.count + 5)
                 head.append(contentsOf: idPrefix)
                 head.append(contentsOf: id)
@@ -122,8 +132,8 @@ struct NodeState {
         guard let conf = conferences[key] else { return }
         var recipients: [(uuid: String, streams: [Int])] = []
         for uuid in conf.order where uuid != except {
-            guard let p = participants[uuid], !p.simulated else { continue }
-            recipients.append((uuid, p.streamIDs))
+            guard let (ids, _) = streamsOf(uuid) else { continue }
+            recipients.append((uuid, ids))
         }
         guard !recipients.isEmpty else { return }
         let text = data(&self)
@@ -228,18 +238,18 @@ struct NodeState {
         leave(uuid)
     }
 
-    /// Issues a fresh token for participant `uuid` and (re)arms its expiry.
-    mutating func issueToken(for uuid: String, lifetime: Int, token fresh: String? = nil) -> String {
+    /// Issues a fresh token for participant `uuid` and (re)arms its expiry (`grace` seconds
+    /// after the token's); `refresh` counts it as a refresh.
+    mutating func issueToken(for uuid: String, lifetime: Int, grace: Double, token fresh: String? = nil,
+                             refresh: Bool = false) -> String {
         let token = fresh ?? TokenGenerator.make()
         let now = clock.now()
-        tokens[token] = TokenRecord(participantUUID: uuid, expiresAt: now + Double(lifetime), state: .active)
-        guard let key = participants[uuid]?.conferenceKey else { return token }
-        participants[uuid]!.currentToken = token
-        participants[uuid]!.tokenIssuedAt = now
-        let grace = conferences[key]?.config.expiryGrace ?? 0
-        effects.append(.armExpiry(participants[uuid]!.expiry, participant: uuid, issuedAt: now,
-                                  at: now + Double(lifetime) + grace))
-        expiryQueues[lifetime, default: TokenQueue()].push(token, expiresAt: now + Double(lifetime))
+        let expiresAt = now + Double(lifetime)
+        tokens[token] = TokenRecord(participantUUID: uuid, expiresAt: expiresAt, state: .active)
+        if let slot = participants[uuid]?.issued(token, at: now, refresh: refresh) {
+            effects.append(.armExpiry(slot, participant: uuid, issuedAt: now, at: expiresAt + grace))
+        }
+        expiryQueues[lifetime, default: TokenQueue()].push(token, expiresAt: expiresAt)
         forgetExpiredTokens(lifetime: lifetime, now: now)
         return token
     }

@@ -6,6 +6,7 @@ public enum APIPath {
     public static let status = base + "/status"
     /// `/api/client/v2/conferences/`
     public static let conferencesPrefix = base + "/conferences/"
+    private static let prefixLength = conferencesPrefix.utf8.count
 
     /// `/api/client/v2/conferences/<alias>/<request>` with the alias percent-encoded.
     public static func conference(_ alias: String, _ request: String) -> String {
@@ -16,11 +17,12 @@ public enum APIPath {
     /// under it (`participants/<uuid>/mute`), or nil if it is not a conference path.
     public static func parse(_ path: String) -> (alias: String, request: String)? {
         guard path.hasPrefix(conferencesPrefix) else { return nil }
-        let rest = path.dropFirst(conferencesPrefix.count)
-        guard let slash = rest.firstIndex(of: "/") else {
-            return rest.isEmpty ? nil : (String(rest), "")
+        // On the UTF-8 view: offsetting a String's own indices walks it character by character.
+        let rest = path.utf8.dropFirst(prefixLength)
+        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else {
+            return rest.isEmpty ? nil : (String(Substring(rest)), "")
         }
-        return (String(rest[..<slash]), String(rest[rest.index(after: slash)...]))
+        return (String(Substring(rest[..<slash])), String(Substring(rest[rest.index(after: slash)...])))
     }
 
     /// Percent-encodes a path segment as `encodeURIComponent` does.

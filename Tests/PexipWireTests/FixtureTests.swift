@@ -77,6 +77,12 @@ final class FixtureTests: XCTestCase {
         XCTAssertEqual(APIPath.parse("/api/client/v2/conferences/meet/participants/u/mute")?.alias, "meet")
         XCTAssertEqual(APIPath.parse("/api/client/v2/conferences/meet/participants/u/mute")?.request, "participants/u/mute")
         XCTAssertNil(APIPath.parse("/api/client/v2/status"))
+        XCTAssertNil(APIPath.parse("/api/client/v2/conferences/"))
+        XCTAssertEqual(APIPath.parse("/api/client/v2/conferences/café ☕/events")?.alias, "café ☕")
+        XCTAssertEqual(APIPath.parse("/api/client/v2/conferences/café ☕/events")?.request, "events")
+        XCTAssertEqual(APIPath.parse("/api/client/v2/conferences/only")?.alias, "only")
+        XCTAssertEqual(APIPath.parse("/api/client/v2/conferences/only")?.request, "")
+        XCTAssertEqual(APIPath.parse("/api/client/v2/conferences/a/")?.request, "")
         XCTAssertEqual(APIPath.conference("a b/c", "events"), "/api/client/v2/conferences/a%20b%2Fc/events")
     }
 }

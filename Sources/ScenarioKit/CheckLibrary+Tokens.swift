@@ -89,7 +89,10 @@ extension CheckLibrary {
         }
         let held = r.issue(of: failure.token)
         let deadline = held.map { $0.entry.wall + $0.expires } ?? .infinity
-        if let x = r.expiries.first {
+        let ending = r.reports.first { ["disconnected", "failed"].contains($0.type) && $0.entry.seq > failure.seq }
+        // An expiry after the client ended its session is the node forgetting a token the client
+        // gave up (released or not): only one while the session went on lets the token lapse.
+        if let x = r.expiries.first, ending.map({ $0.entry.seq > x.seq }) ?? true {
             return verdict(false, expected, "the client let its token expire: the node expired it at \(seconds(r.time(x))), "
                            + "\(seconds(x.wall - failure.sentAt)) after the failed refresh", [failure, x])
         }
@@ -97,7 +100,6 @@ extension CheckLibrary {
             return verdict(true, expected, "refreshed again \(seconds(retry.sentAt - failure.sentAt)) after the failure and carried on",
                            [failure, retry])
         }
-        let ending = r.reports.first { ["disconnected", "failed"].contains($0.type) && $0.entry.seq > failure.seq }
         guard let ending else {
             return verdict(false, expected, "after the failed refresh the client neither refreshed successfully nor ended; it reported: \(types(r))",
                            [failure])

@@ -130,6 +130,14 @@ final class JudgeTests: XCTestCase {
         entries.removeLast(3)
         add(.action, at: 2.1) { $0.action = "token_expired" }
         XCTAssertTrue(judge(.refreshFailureHandled).actual.contains("let its token expire"))
+        // Ending the session without a release, the node expiring the abandoned token later
+        // (before the run ended): still clean. (Once a FAIL, when the client was slow to exit.)
+        entries.removeLast()
+        client(["type": "failed", "reason": "unreachable"], at: 1.12)
+        add(.action, at: 2.1) { $0.action = "token_expired" }
+        let abandoned = judge(.refreshFailureHandled, exit: .exited(1))
+        XCTAssertTrue(abandoned.passed, abandoned.actual)
+        XCTAssertTrue(abandoned.actual.contains("ended the session cleanly"), abandoned.actual)
     }
 
     func testReleasedJudgesByWhatTheNodeAccepted() {

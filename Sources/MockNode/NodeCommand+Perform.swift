@@ -108,7 +108,10 @@ extension MockNode {
                 case .everyone: recipients = s.conferences.values.sorted { $0.key < $1.key }.flatMap(\.order)
                 }
                 s.recordAction("inject", detail: event)
-                return recipients.reduce(0) { n, uuid in n + (s.deliver(to: uuid, event: event, data: data) ? 1 : 0) }
+                let body = SSEEncoder.encodeBytes(event: event, data: data)  // once for every recipient
+                return recipients.reduce(0) { n, uuid in
+                    n + (s.deliver(to: uuid, event: event, data: data, encoded: body) ? 1 : 0)
+                }
             }
             let queued = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             return ["recipients": .number(Double(count)), "queued_ms": .number((queued * 100).rounded() / 100)]

@@ -223,10 +223,23 @@ enum TokenGenerator {
 
     /// An event id: base64 of "<stream>_<seq>" (§10), as bytes.
     static func eventID(stream: Int, seq: Int) -> [UInt8] {
-        var text = Array(String(stream).utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        appendDigits(stream, to: &text)
         text.append(UInt8(ascii: "_"))
-        text.append(contentsOf: String(seq).utf8)
+        appendDigits(seq, to: &text)
         return base64Bytes(text)
+    }
+
+    /// Appends the decimal digits of `n` (≥ 0) without making a String.
+    private static func appendDigits(_ n: Int, to out: inout [UInt8]) {
+        var n = max(0, n)
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(n % 10))
+            n /= 10
+        } while n > 0
+        out[start...].reverse()
     }
 
     /// URL-safe base64 (RFC 4648 §5) without padding.

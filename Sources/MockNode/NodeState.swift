@@ -76,10 +76,11 @@ struct NodeState {
     /// Writes one event to every open stream of participant `uuid`, journaling each write;
     /// false (and nothing written) for a simulated or unknown participant.
     @discardableResult
-    mutating func deliver(to uuid: String, event: String, data: String) -> Bool {
+    mutating func deliver(to uuid: String, event: String, data: String, encoded: [UInt8]? = nil) -> Bool {
         guard let (ids, key) = streamsOf(uuid) else { return false }
         let useIDs = conferences[key]?.config.eventIDs ?? true
-        deliver(to: uuid, streams: ids, useIDs: useIDs, event: event, data: data)
+        deliver(to: uuid, streams: ids, useIDs: useIDs, event: event, data: data,
+                body: encoded ?? SSEEncoder.encodeBytes(event: event, data: data))
         return true
     }
 
@@ -90,14 +91,15 @@ struct NodeState {
         return (participants.values[i].streamIDs, participants.values[i].conferenceKey)
     }
 
-    private mutating func deliver(to uuid: String, streams ids: [Int], useIDs: Bool, event: String, data: String) {
+    /// `body` is the event encoded once (`SSEEncoder.encodeBytes`), shared by every stream.
+    private mutating func deliver(to uuid: String, streams ids: [Int], useIDs: Bool, event: String, data: String,
+                                  body: [UInt8]) {
         var e = JournalEntry.Event(participant: uuid, event: event, data: data)
         if ids.isEmpty {
             e.delivered = false
             record(JournalEntry(.event(e)))
             return
         }
-        let body = Array(SSEEncoder.encode(event: event, data: data).utf8)
         for key in ids {
             guard let si = streams.index(forKey: key) else { continue }
             streams.values[si].seq += 1
@@ -137,8 +139,11 @@ struct NodeState {
         }
         guard !recipients.isEmpty else { return }
         let text = data(&self)
+        let body = SSEEncoder.encodeBytes(event: event, data: text)
         let useIDs = conf.config.eventIDs
-        for r in recipients { deliver(to: r.uuid, streams: r.streams, useIDs: useIDs, event: event, data: text) }
+        for r in recipients {
+            deliver(to: r.uuid, streams: r.streams, useIDs: useIDs, event: event, data: text, body: body)
+        }
     }
 
     static func stageJSON(_ conf: ConferenceState) -> String {
@@ -160,7 +165,8 @@ struct NodeState {
     mutating func sendInitialBurst(to uuid: String, stream id: Int, conf: ConferenceState) {
         let useIDs = conf.config.eventIDs
         func send(_ s: inout NodeState, _ name: String, _ data: String) {
-            s.deliver(to: uuid, streams: [id], useIDs: useIDs, event: name, data: data)
+            s.deliver(to: uuid, streams: [id], useIDs: useIDs, event: name, data: data,
+                      body: SSEEncoder.encodeBytes(event: name, data: data))
         }
         for name in conf.config.initialBurst {
             switch name {

@@ -35,6 +35,37 @@ public enum SSEEncoder {
         return out
     }
 
+    /// `encode(event:data:)` as UTF-8 bytes, in one pass over the data's bytes (what a
+    /// broadcast writes to every stream).
+    public static func encodeBytes(event: String, data: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(event.utf8.count + data.utf8.count + 16)
+        out.append(contentsOf: eventPrefix)
+        out.append(contentsOf: event.utf8)
+        out.append(10)
+        let bytes = Array(data.utf8)
+        var start = 0, i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 10 || b == 13 {
+                out.append(contentsOf: dataPrefix)
+                out.append(contentsOf: bytes[start..<i])
+                out.append(10)
+                if b == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
+                start = i + 1
+            }
+            i += 1
+        }
+        out.append(contentsOf: dataPrefix)
+        out.append(contentsOf: bytes[start...])
+        out.append(10)
+        out.append(10)
+        return out
+    }
+
+    private static let eventPrefix = Array("event: ".utf8)
+    private static let dataPrefix = Array("data: ".utf8)
+
     /// The `id:` line alone, to put before a shared `encode(event:data:)` body.
     public static func idLine(_ id: String) -> String { "id: \(id)\n" }
 

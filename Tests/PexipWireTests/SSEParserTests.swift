@@ -103,4 +103,12 @@ final class SSEParserTests: XCTestCase {
         XCTAssertEqual(parse(text), [SSEEvent(event: "message_received", data: data, id: "MV8x")])
         XCTAssertEqual(parse(SSEEncoder.encode(event: "e", data: "")), [SSEEvent(event: "e", data: "")])
     }
+
+    /// The byte encoder the node writes with says exactly what the String one says.
+    func testByteEncoderMatchesTheStringEncoder() {
+        for data in ["", "{}", "a\nb", "a\rb", "a\r\nb", "\n", "\r\n\r\n", "a\n\rb", "x\r", "Zoë ☕\n\u{1F600}", "\r\r\n\n"] {
+            XCTAssertEqual(SSEEncoder.encodeBytes(event: "message_received", data: data),
+                           Array(SSEEncoder.encode(event: "message_received", data: data).utf8), "data \(data.debugDescription)")
+        }
+    }
 }

@@ -35,15 +35,43 @@ public struct Selection: Sendable {
     }
 }
 
-/// Runs scenarios on `jobs` worker threads. Results come back in the order
+/// How many scenarios run at once.
+public enum Parallelism: Sendable, Equatable {
+    /// This many, always.
+    case fixed(Int)
+    /// One per core at least; more, up to `maximum`, while at least one core's worth of CPU
+    /// stays idle. Scenarios mostly wait (for token lifetimes, refreshes, back-offs), so a
+    /// client that sleeps between requests gets many at once, and one that keeps the cores
+    /// busy (a browser) keeps one per core.
+    case adaptive(maximum: Int)
+
+    /// The default: adaptive up to eight per core (at most 32).
+    public static var automatic: Parallelism {
+        .adaptive(maximum: min(32, 8 * ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// The most that may run at once.
+    public var ceiling: Int {
+        switch self {
+        case .fixed(let n): return max(1, n)
+        case .adaptive(let m): return max(1, m)
+        }
+    }
+}
+
+/// Runs scenarios, several at once, longest expected first. Results come back in the order
 /// of the scenarios given, whatever order they finish in.
 public struct SuiteRunner: Sendable {
     public var runner: ScenarioRunner
-    public var jobs: Int
+    public var parallelism: Parallelism
 
     public init(runner: ScenarioRunner, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.init(runner: runner, parallelism: .fixed(max(1, jobs)))
+    }
+
+    public init(runner: ScenarioRunner, parallelism: Parallelism) {
         self.runner = runner
-        self.jobs = max(1, jobs)
+        self.parallelism = parallelism
     }
 
     /// Runs `scenarios` (already chosen and ordered), each `repeat` times; `progress` is called,
@@ -54,20 +82,20 @@ public struct SuiteRunner: Sendable {
         var runner = self.runner
         if runner.tls == nil, scenarios.contains(where: \.node.tls) { runner.tls = try? TLSIdentity.selfSigned() }
         let times = max(1, times)
-        // Run k of every scenario before run k+1 of any, so that repeats meet different neighbours.
-        let board = ResultBoard(scenarios: scenarios.count, runs: times)
-        let group = DispatchGroup()
-        for _ in 0..<min(jobs, scenarios.count * times) {
-            group.enter()
+        // Longest first, so that the long waits overlap the short ones instead of ending the run;
+        // run k of every scenario before run k+1 of any, so that repeats meet different neighbours.
+        let order = scenarios.indices.sorted { scenarios[$0].expectedSeconds > scenarios[$1].expectedSeconds }
+        let board = ResultBoard(order: order, runs: times)
+        let gate = JobGate(parallelism, total: scenarios.count * times)
+        while let (i, k) = board.claim() {
+            gate.admit()
             Thread { [runner] in
-                while let (i, k) = board.claim() {
-                    let result = Self.runOne(scenarios[i], runner: runner, selection: selection)
-                    board.finish(i, k, result, progress)
-                }
-                group.leave()
+                let result = Self.runOne(scenarios[i], runner: runner, selection: selection)
+                board.finish(i, k, result, progress)
+                gate.done()
             }.start()
         }
-        group.wait()
+        gate.waitForAll()
         return board.results
     }
 
@@ -113,23 +141,24 @@ public struct SuiteRunner: Sendable {
 private final class ResultBoard: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
-    private let scenarios: Int, runs: Int
+    private let order: [Int]
+    private let runs: Int
     private var slots: [[(run: Int, result: ScenarioResult)]]
     private var merged: [ScenarioResult?]
 
-    init(scenarios: Int, runs: Int) {
-        self.scenarios = scenarios
+    init(order: [Int], runs: Int) {
+        self.order = order
         self.runs = runs
-        slots = Array(repeating: [], count: scenarios)
-        merged = Array(repeating: nil, count: scenarios)
+        slots = Array(repeating: [], count: order.count)
+        merged = Array(repeating: nil, count: order.count)
     }
 
     /// The next (scenario, run) to do.
     func claim() -> (Int, Int)? {
         lock.withLock {
-            guard next < scenarios * runs else { return nil }
+            guard next < order.count * runs else { return nil }
             defer { next += 1 }
-            return (next % scenarios, next / scenarios)
+            return (order[next % order.count], next / order.count)
         }
     }
 
@@ -144,4 +173,95 @@ private final class ResultBoard: @unchecked Sendable {
     }
 
     var results: [ScenarioResult] { lock.withLock { merged.compactMap { $0 } } }
+}
+
+/// Admits scenario runs: at once up to the floor (the fixed count, or one per core), and past
+/// it, while adaptive, as many as the CPU has room for. Every tenth of a second it reads how
+/// busy the machine is (whoever keeps it busy) and, from that and the runs under way, what one
+/// run costs; it admits runs while their estimated total stays under half the cores, so that
+/// the clients' timers still fire on time.
+final class JobGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var running = 0
+    private let floor: Int, ceiling: Int
+    private let adaptive: Bool
+    private let meter = CPUMeter()
+    private let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+    /// Busy cores, smoothed over the last half second or so (nil until read).
+    private var busy: Double?
+    /// How many may run now, from the last reading.
+    private var room = 0
+
+    init(_ parallelism: Parallelism, total: Int) {
+        ceiling = min(parallelism.ceiling, max(1, total))
+        switch parallelism {
+        case .fixed: floor = ceiling; adaptive = false
+        case .adaptive: floor = min(ceiling, ProcessInfo.processInfo.activeProcessorCount); adaptive = true
+        }
+        room = floor
+    }
+
+    /// Blocks until another run may start, and counts it.
+    func admit() {
+        condition.lock()
+        defer { condition.unlock() }
+        while running >= max(floor, room) {
+            _ = condition.wait(until: Date().addingTimeInterval(0.05))
+            if adaptive { reassess() }
+        }
+        running += 1
+    }
+
+    private func reassess() {
+        guard let idle = meter.idleCores() else { return }
+        let sample = max(0, cores - idle)
+        let smoothed = busy.map { 0.6 * $0 + 0.4 * sample } ?? sample
+        busy = smoothed
+        // What one run costs, at least 2% of a core (a run always costs a little).
+        let each = max(0.02 * cores / 2, smoothed / Double(max(1, running)))
+        room = min(ceiling, max(floor, Int((0.5 * cores / each).rounded(.down))))
+    }
+
+    func done() {
+        condition.lock()
+        running -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitForAll() {
+        condition.lock()
+        while running > 0 { condition.wait() }
+        condition.unlock()
+    }
+}
+
+/// Idle CPU, in cores, since the previous reading of `/proc/stat` (nil where there is none).
+final class CPUMeter: @unchecked Sendable {
+    private var previous: (idle: Double, total: Double)?
+    private let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Idle cores over the time since the last call at least 0.1 s ago (nil on the first call).
+    func idleCores() -> Double? {
+        guard let now = Self.read() else { return nil }
+        guard let before = previous else {
+            previous = now
+            return nil
+        }
+        let total = now.total - before.total
+        // Clock ticks are 10 ms: under 0.1 s the reading is too coarse, keep the older one.
+        guard total >= 10 * cores else { return nil }
+        previous = now
+        return (now.idle - before.idle) / total * cores
+    }
+
+    private static func read() -> (idle: Double, total: Double)? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard fields.count >= 4 else { return nil }
+        // user nice system idle iowait irq softirq steal
+        let idle = fields[3] + (fields.count > 4 ? fields[4] : 0)
+        return (idle, fields.prefix(8).reduce(0, +))
+    }
 }

@@ -112,3 +112,20 @@ public struct ClientSetup: Sendable, Equatable {
         return a
     }
 }
+
+extension Scenario {
+    /// A rough guess at how long a run takes, for running the long ones first: the latest
+    /// timeline step, taking a refresh as half the client's token lifetime (at most the deadline).
+    public var expectedSeconds: Double {
+        let lifetime = Double(conferences.first { $0.alias.lowercased() == client.conference.lowercased() }?.expires
+                              ?? conferences.first?.expires ?? 120)
+        let latest = timeline.map { step -> Double in
+            switch step.trigger {
+            case .at(let s): return s + step.delay
+            case .refresh(let n): return Double(n) * lifetime / 2 + step.delay
+            default: return step.delay
+            }
+        }.max() ?? 0
+        return min(deadline, latest)
+    }
+}

@@ -36,8 +36,9 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: ScenarioOptions
 
-    @Option(help: "Scenarios run at once (the default is one per core).")
-    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Scenarios run at once: a number, or auto (the default): one per core, and more, up to eight per core, while a core's worth of CPU stays idle.",
+                               valueName: "n|auto"), transform: Jobs.parse)
+    var jobs: Jobs = .auto
 
     @Option(help: ArgumentHelp("Names or globs of scenarios expected to fail, one per line ('#' comments). They are reported but do not fail the run.",
                                valueName: "file"))
@@ -74,7 +75,6 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the client command after --, e.g. mockmcu run -- ./my-client") }
-        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
         guard (1...100).contains(repetitions) else { throw ValidationError("--repeat must be between 1 and 100") }
         guard grace > 0, grace <= 60 else { throw ValidationError("--grace must be between 0 and 60 seconds") }
         guard deadlineScale > 0, deadlineScale <= 20 else { throw ValidationError("--deadline-scale must be above 0 and at most 20") }
@@ -132,9 +132,15 @@ struct Run: ParsableCommand {
             runner.tlsEverywhere = true
             runner.tls = try TLSIdentity.selfSigned()
         }
-        let suite = SuiteRunner(runner: runner, jobs: jobs)
+        let suite = SuiteRunner(runner: runner, parallelism: jobs.parallelism)
+        let most = min(jobs.parallelism.ceiling, chosen.count * repetitions)
+        let atOnce: String
+        switch jobs {
+        case .count: atOnce = "\(most) at a time"
+        case .auto: atOnce = "up to \(most) at a time while the CPU has room"
+        }
         print("Running \(chosen.count) scenario(s)" + (repetitions > 1 ? " \(repetitions) times each" : "")
-              + ", \(min(jobs, chosen.count * repetitions)) at a time, against: \(shellCommand)")
+              + ", \(atOnce), against: \(shellCommand)")
         let printer = OrderedPrinter(total: chosen.count, strict: strict)
         let began = Date()
         let results = suite.run(chosen, selection: selection, repeat: repetitions) { i, r in printer.add(i, r) }
@@ -222,5 +228,26 @@ final class OrderedPrinter: @unchecked Sendable {
 
     func finish() {
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// `--jobs`: a count from 1 to 64, or `auto`.
+enum Jobs: Equatable {
+    case count(Int)
+    case auto
+
+    static func parse(_ argument: String) throws -> Jobs {
+        if argument.lowercased() == "auto" { return .auto }
+        guard let n = Int(argument), (1...64).contains(n) else {
+            throw ValidationError("--jobs must be a number from 1 to 64, or auto (got '\(argument)')")
+        }
+        return .count(n)
+    }
+
+    var parallelism: Parallelism {
+        switch self {
+        case .count(let n): return .fixed(n)
+        case .auto: return .automatic
+        }
     }
 }

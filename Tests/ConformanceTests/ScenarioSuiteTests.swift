@@ -110,6 +110,20 @@ final class ScenarioSuiteTests: XCTestCase {
         }
     }
 
+    /// The default parallelism (as many at once as the CPU has room for, longest first) gives the
+    /// results in the order of the scenarios given, each run as often as asked.
+    func testAutomaticParallelismKeepsTheGivenOrder() throws {
+        var runner = ScenarioRunner(command: Products.referenceClient)
+        runner.grace = 1
+        let chosen = Array(try scenarios().filter { $0.group == "expiry" || $0.group == "chat" })
+        let results = SuiteRunner(runner: runner, parallelism: .automatic).run(chosen, selection: Selection(), repeat: 2)
+        XCTAssertEqual(results.map(\.name), chosen.map(\.name))
+        XCTAssertEqual(Set(results.map(\.runs.count)), [2])
+        for r in results where r.outcome != .passed {
+            XCTFail(ConsoleReport.details(r, file: nil, trace: true))
+        }
+    }
+
     /// The shipped Python adapter (Examples/python-adapter), written from docs/ alone: three runs of
     /// the whole suite, no FAIL and no FLAKY.
     func testPythonAdapterPassesEveryScenarioThreeTimes() throws {

@@ -85,6 +85,36 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(s.checks[0].line, 29)
     }
 
+    /// The suite runs the long scenarios first, by this guess.
+    func testExpectedSecondsFollowTheLatestStep() throws {
+        let refreshes = try load("""
+            summary: s
+            conferences: [{alias: meet, expires: 2}]
+            client: {conference: meet}
+            timeline:
+              - when: {refresh: 3}
+                delay: 0.25
+                do: [{tell: {type: leave}}]
+            checks: [left]
+            """)
+        XCTAssertEqual(refreshes.expectedSeconds, 3.25, accuracy: 1e-9, "three refreshes of a 2 s token, then 0.25 s")
+        let timed = try load("""
+            summary: s
+            deadline: 4
+            conferences: [{alias: meet}]
+            client: {conference: meet}
+            timeline:
+              - when: {at: 9}
+                do: [{tell: {type: leave}}]
+              - when: {client: joined}
+                delay: 1
+                do: [{tell: {type: leave}}]
+            checks: [left]
+            """)
+        XCTAssertEqual(timed.expectedSeconds, 4, "never past the deadline")
+        XCTAssertEqual(try load("summary: s\nconferences: [{alias: meet}]\nclient: {conference: meet}\nchecks: [left]\n").expectedSeconds, 0)
+    }
+
     func testErrorsNameTheLineAndSuggest() {
         XCTAssertEqual(error(base.replacingOccurrences(of: "checks:", with: "chekcs:")),
                        "g/s.yaml:6: unknown key 'chekcs' in the scenario (did you mean 'checks'?); allowed: checks, client, conferences, deadline, features, node, summary, timeline")

@@ -233,13 +233,15 @@ enum TokenGenerator {
 
     /// Appends the decimal digits of `n` (≥ 0) without making a String.
     private static func appendDigits(_ n: Int, to out: inout [UInt8]) {
-        var n = max(0, n)
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(n % 10))
-            n /= 10
-        } while n > 0
-        out[start...].reverse()
+        let n = max(0, n)
+        var width = 1, scale = 1
+        while scale <= n / 10 { scale *= 10; width += 1 }
+        var rest = n
+        for _ in 0..<width {
+            out.append(UInt8(ascii: "0") + UInt8(rest / scale))
+            rest %= scale
+            scale /= 10
+        }
     }
 
     /// URL-safe base64 (RFC 4648 §5) without padding.

@@ -26,6 +26,14 @@ final class TokenGeneratorTests: XCTestCase {
         }
     }
 
+    /// Event ids are base64 of "<stream>_<seq>" (the node's own format), digits written by hand.
+    func testEventIDsAreBase64OfStreamAndSeq() {
+        for (stream, seq) in [(0, 0), (1, 1), (9, 10), (10, 99), (123, 4567), (1_000_000, 9_999_999), (Int.max, 7)] {
+            let id = String(decoding: TokenGenerator.eventID(stream: stream, seq: seq), as: UTF8.self)
+            XCTAssertEqual(id, Data("\(stream)_\(seq)".utf8).base64EncodedString(), "\(stream)_\(seq)")
+        }
+    }
+
     func testBase64MatchesFoundation() {
         for n in 0..<20 {
             let bytes = RandomPool.shared.bytes(n)

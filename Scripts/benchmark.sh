@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./Scripts/setup.sh nginx-light wrk gcc python3
-swift build -c release --product mockmcu
+swift build -c release --product mockmcu --static-swift-stdlib  # as serve.sh builds it
 mkdir -p bench-out
 gcc -O2 -Wall -o bench-out/sseload Scripts/bench/sseload.c
 # The stream test needs a file descriptor per stream on both sides.

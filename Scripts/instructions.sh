@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./Scripts/setup.sh valgrind nginx-light python3
-swift build -c release --product mockmcu 2>&1 | grep -vE "^warning: 'swift-distributed-tracing'|CMakeLists.txt$" || true
+swift build -c release --product mockmcu --static-swift-stdlib 2>&1 | grep -vE "^warning: 'swift-distributed-tracing'|CMakeLists.txt$" || true
 [ -x .build/release/mockmcu ] || { echo "instructions: the release build failed" >&2; exit 1; }
 if [ $# -eq 0 ]; then
     set -- --budget Scripts/bench/instructions-budget.json

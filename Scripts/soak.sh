@@ -7,6 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./Scripts/setup.sh python3
-swift build -c release --product mockmcu >&2
+swift build -c release --product mockmcu --static-swift-stdlib >&2  # as serve.sh builds it
 ulimit -n "$(ulimit -Hn)"
 exec python3 Scripts/soak/soak.py --mockmcu .build/release/mockmcu "$@"

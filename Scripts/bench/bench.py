@@ -140,8 +140,51 @@ def start_node(binary, args):
     return node, port
 
 
+def processor():
+    """The processor's model name, as /proc/cpuinfo gives it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown processor"
+
+
+def cold_start(binary, runs=20):
+    """Milliseconds from starting `mockmcu serve` to its first 200 (GET /api/client/v2/status), median and max."""
+    times = []
+    request = b"GET /api/client/v2/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    for _ in range(runs):
+        port = free_port()
+        began = time.perf_counter()
+        node = subprocess.Popen([binary, "serve", "--port", str(port), "--log-level", "error"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                if time.perf_counter() - began > 10 or node.poll() is not None:
+                    sys.exit(f"{binary} serve gave no answer within 10 s")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), 1) as c:
+                        c.sendall(request)
+                        head = c.recv(64)
+                    if head.startswith(b"HTTP/1.1 200"):
+                        break
+                except OSError:
+                    time.sleep(0.0002)
+            times.append((time.perf_counter() - began) * 1000)
+        finally:
+            stop(node)
+    times.sort()
+    return {"median_ms": times[len(times) // 2], "max_ms": times[-1], "runs": runs}
+
+
 def measure(binary, label, args, tmp):
-    """One build of the node: its lifecycle and refresh rates, then its idle streams and a broadcast."""
+    """One build of the node: its cold start, its lifecycle and refresh rates, then its idle streams and a broadcast."""
+    print(f"[{label}] cold start to the first answer (20 runs)...", flush=True)
+    started = cold_start(binary)
+    print(f"      median {started['median_ms']:.1f} ms, max {started['max_ms']:.1f} ms", flush=True)
     node, port = start_node(binary, args)
     results = {}
     try:
@@ -156,6 +199,7 @@ def measure(binary, label, args, tmp):
         results["streams"] = streams(node, port, args, tmp)
     finally:
         stop(node)
+    results["cold_start"] = started
     return results
 
 
@@ -196,6 +240,10 @@ def rows(label, n, r):
                     f"{lc['rate'] / n['rate']:.2f}", "≥ 0.5", f"p99 {lc['p99']}, non-2xx {lc['non2xx']}"))
         out.append((f"{label}: refresh_token", f"{rf['rate']:.0f} req/s", f"{rf['rate'] / n['rate']:.2f}", "≥ 0.5",
                     f"p99 {rf['p99']}, non-2xx {rf['non2xx']}"))
+    cs = r.get("cold_start")
+    if cs:
+        out.append((f"{label}: cold start of mockmcu serve to its first answer", f"median {cs['median_ms']:.1f} ms",
+                    "", "< 20 ms", f"max {cs['max_ms']:.1f} ms over {cs['runs']} starts"))
     out += [
         (f"{label}: idle event streams held", f"{st['held']} of {st['opened']} opened in {st['open_seconds']:.1f}s", "",
          "10,000", ""),
@@ -260,7 +308,7 @@ def main():
              f"| nginx, static token-sized JSON (baseline) | {n['rate']:.0f} req/s | 1.00 | | p99 {n['p99']}, non-2xx {n['non2xx']} |"]
     for label, _ in builds:
         table += [f"| {' | '.join(r)} |" for r in rows(label, n, results[label])]
-    header = (f"MockMCU benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+    header = (f"MockMCU benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores ({processor()}), "
               f"wrk -t2 -c{args.connections} -d{args.seconds}s, {args.streams} streams over "
               f"{args.stream_participants} participants, journal limit {args.journal_limit}")
     text = header + "\n\n" + "\n".join(table) + "\n"

@@ -266,7 +266,7 @@ def main():
         sys.exit(f"no workload's name contains {args.only!r}; they are: " + ", ".join(WORKLOADS))
     for binary in [args.mockmcu] + ([args.compare] if args.compare else []):
         if not os.access(binary, os.X_OK):
-            sys.exit(f"{binary}: not an executable (swift build -c release --product mockmcu makes it)")
+            sys.exit(f"{binary}: not an executable (swift build -c release --product mockmcu --static-swift-stdlib makes it)")
     if not shutil.which("valgrind"):
         sys.exit("valgrind is not installed (./Scripts/setup.sh valgrind installs it)")
     builds = ([(args.compare_label, args.compare)] if args.compare else []) + [(args.label, args.mockmcu)]

@@ -8,6 +8,7 @@ struct ClientRoute: Sendable {
         case refreshToken, releaseToken, events, participants, conferenceStatus, message
         case lock, unlock, muteGuests, unmuteGuests, disconnectAll, setGuestsCanUnmute, startConference
         case clearAllBuzz, clearSpotlights, theme, dial
+        case availableLayouts, layoutSvgs, transformLayout
         case participant(String, ParticipantAction)
     }
 
@@ -30,6 +31,8 @@ struct ClientRoute: Sendable {
         "set_guests_can_unmute": (.setGuestsCanUnmute, "POST"), "start_conference": (.startConference, "POST"),
         "clearallbuzz": (.clearAllBuzz, "POST"), "clearspotlights": (.clearSpotlights, "POST"),
         "dial": (.dial, "POST"), "theme": (.theme, "GET"), "theme/": (.theme, "GET"),
+        "available_layouts": (.availableLayouts, "GET"), "layout_svgs": (.layoutSvgs, "GET"),
+        "transform_layout": (.transformLayout, "POST"),
     ]
 
     init?(_ request: String) {
@@ -52,7 +55,7 @@ struct ClientRoute: Sendable {
     func isHostOnly(caller: String) -> Bool {
         switch kind {
         case .lock, .unlock, .muteGuests, .unmuteGuests, .disconnectAll, .setGuestsCanUnmute, .dial,
-             .clearAllBuzz, .clearSpotlights:
+             .clearAllBuzz, .clearSpotlights, .transformLayout:
             return true
         case .participant(let target, let action):
             switch action {
@@ -136,6 +139,12 @@ extension NodeState {
             return .result(.response(HTTPResponse(status: 204)))
         case .dial:
             return Reply.error(501, "Not supported by MockMCU", c)
+        case .availableLayouts:
+            return Reply.ok(c.layouts)
+        case .layoutSvgs:
+            return Reply.ok(LayoutSVG.Pictures(ids: c.layouts))
+        case .transformLayout:
+            return transformLayout(req, conf: conf)
         case .participant(let targetID, let action):
             guard let target = participants[targetID], target.conferenceKey == conf.key else {
                 return Reply.error(404, "Participant not found", c)
@@ -167,6 +176,29 @@ extension NodeState {
             participants[target.uuid]?.apply(action, now: now, conference: c)
         }
         announceUpdate(target.uuid)
+        return Reply.ok(true)
+    }
+
+    /// `transform_layout {"transforms": {"layout", "guest_layout", "enable_overlay_text"}}`: a layout
+    /// id the conference does not offer answers 400 "Illegal value" (as the SDKs' fixture shows),
+    /// changing nothing; otherwise everyone gets a `layout` event.
+    private mutating func transformLayout(_ req: HTTPRequest, conf: ConferenceState) -> NodeReply {
+        let c = conf.config
+        guard let transforms = JSONValue.parse(req.body)?["transforms"], transforms.objectValue != nil else {
+            return Reply.error(400, "Invalid request body: expected {\"transforms\": {...}}", c)
+        }
+        var layout = conf.layout
+        for (key, value) in transforms.objectValue ?? [:] {
+            switch (key, value) {
+            case ("layout", .string(let id)) where c.layouts.contains(id): layout.view = id; layout.hostLayout = id
+            case ("guest_layout", .string(let id)) where c.layouts.contains(id): layout.guestLayout = id
+            case ("enable_overlay_text", .bool(let on)): layout.overlayText = on
+            case ("layout", .null), ("guest_layout", .null), ("enable_overlay_text", .null): break
+            default: return Reply.lazy(400, "Illegal value", word: c.errorStatusWord)
+            }
+        }
+        conferences[conf.key]?.layout = layout
+        broadcast(conf.key, event: EventName.layout, data: layout.eventJSON)
         return Reply.ok(true)
     }
 
@@ -213,5 +245,52 @@ extension ParticipantState {
         case .message, .disconnect, .role, .transfer:
             break
         }
+    }
+}
+
+/// The pictures `layout_svgs` answers: one small SVG per layout id, drawn by MockMCU (a main
+/// tile and, for "<big>:<small>" ids, a row of small ones), for pickers to show.
+enum LayoutSVG {
+    /// The `layout_svgs` result: id → picture, in the order of `available_layouts`.
+    struct Pictures: Codable, Sendable, WireEncodable {
+        let ids: [String]
+
+        init(ids: [String]) { self.ids = ids }
+
+        init(from decoder: Decoder) throws {
+            ids = try decoder.singleValueContainer().decode([String: String].self).keys.sorted()
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(Dictionary(ids.map { ($0, LayoutSVG.picture(of: $0)) }, uniquingKeysWith: { a, _ in a }))
+        }
+
+        func write(to w: inout JSONWriter) {
+            var seen = Set<String>()
+            w.object { w in
+                for id in ids where seen.insert(id).inserted { w.field(id, LayoutSVG.picture(of: id)) }
+            }
+        }
+    }
+
+    static func picture(of id: String) -> String {
+        let parts = id.split(separator: ":").compactMap { Int($0) }
+        let big = parts.count == 2 ? max(1, min(parts[0], 25)) : 1
+        let small = parts.count == 2 ? min(parts[1], 33) : 0
+        var rects = ["<rect x='0.5' y='0.5' width='139' height='87' rx='3.5' fill='currentColor' stroke='#BBBFC3'></rect>"]
+        let columns = Int(Double(big).squareRoot().rounded(.up))
+        let rows = (big + columns - 1) / columns
+        let height = small > 0 ? 54.0 : 80.0
+        for i in 0..<big {
+            let w = 132.0 / Double(columns), h = height / Double(rows)
+            let x = 4 + Double(i % columns) * w, y = 4 + Double(i / columns) * h
+            rects.append("<rect x='\(x)' y='\(y)' width='\(w - 2)' height='\(h - 2)' rx='2' fill='#BBBFC3'></rect>")
+        }
+        for i in 0..<min(small, 7) {
+            rects.append("<rect x='\(4 + Double(i) * 19)' y='62' width='18' height='14' rx='2' fill='#BBBFC3'></rect>")
+        }
+        return "<svg width='140' height='88' viewBox='0 0 140 88' fill='none' xmlns='http://www.w3.org/2000/svg'>\n"
+            + rects.joined(separator: "\n") + "\n</svg>"
     }
 }

@@ -83,6 +83,13 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     public var guestsCanPresent: Bool
     /// Participants present before anyone joins.
     public var participants: [Present]
+    /// Layout ids `available_layouts` lists (and `transform_layout` accepts).
+    public var layouts: [String]
+    /// The layout the conference starts with (the `view` of `layout` events).
+    public var layout: String
+
+    /// The layouts a v36 node offers (Pexip's Android SDK test fixture `available_layouts.json`).
+    public static let defaultLayouts = ["5:7", "1:7", "2:21", "1:21", "4:0", "9:0", "16:0", "25:0", "1:0", "1:33", "teams"]
 
     /// A conference with the documented defaults.
     public init(alias: String, name: String? = nil, type: Kind = .conference, hostPIN: String? = nil,
@@ -112,10 +119,12 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         locked = false
         guestsCanPresent = true
         participants = []
+        layouts = Self.defaultLayouts
+        layout = "1:7"
     }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case alias, name, type, targets, expires, locked, participants
+        case alias, name, type, targets, expires, locked, participants, layouts, layout
         case hostPIN = "host_pin", guestPIN = "guest_pin", allowGuests = "allow_guests"
         case keepaliveInterval = "keepalive_interval", eventIDs = "event_ids", extensionType = "extension_type"
         case errorStatusWord = "error_status_word", invalidPINStatusWord = "invalid_pin_status_word", expiryGrace = "expiry_grace", expiryReason = "expiry_reason"
@@ -152,6 +161,8 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         locked = try c.decodeIfPresent(Bool.self, forKey: .locked) ?? d.locked
         guestsCanPresent = try c.decodeIfPresent(Bool.self, forKey: .guestsCanPresent) ?? d.guestsCanPresent
         participants = try c.decodeIfPresent([Present].self, forKey: .participants) ?? d.participants
+        layouts = try c.decodeIfPresent([String].self, forKey: .layouts) ?? d.layouts
+        layout = try c.decodeIfPresent(String.self, forKey: .layout) ?? d.layout
     }
 
     /// PINs may be written as numbers in YAML; they are strings on the wire.
@@ -198,6 +209,11 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         }
         for name in initialBurst where !Self.burstEvents.contains(name) {
             out.append((.initialBurst, "initial_burst cannot contain '\(name)'; allowed: \(Self.burstEvents.sorted().joined(separator: ", "))"))
+        }
+        if layouts.isEmpty || layouts.contains(where: { $0.isEmpty }) {
+            out.append((.layouts, "layouts must list at least one layout id, none empty"))
+        } else if !layouts.contains(layout) {
+            out.append((.layout, "layout '\(layout)' is not among layouts (\(layouts.joined(separator: ", ")))"))
         }
         if type != .reception && !targets.isEmpty {
             out.append((.targets, "targets only apply to type: reception"))

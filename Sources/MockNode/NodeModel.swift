@@ -107,10 +107,12 @@ struct ConferenceState {
     /// Participant uuids in the order they joined.
     var order: [String] = []
     var status: ConferenceStatus
+    var layout: LayoutState
 
     init(config: ConferenceConfig) {
         self.config = config
         self.status = ConferenceState.initialStatus(config)
+        self.layout = LayoutState(config)
     }
 
     static func initialStatus(_ config: ConferenceConfig) -> ConferenceStatus {
@@ -118,6 +120,29 @@ struct ConferenceState {
     }
 
     var key: String { config.alias.lowercased() }
+}
+
+/// The conference's layout: what `transform_layout` changes and `layout` events carry.
+struct LayoutState: Equatable {
+    var view: String
+    var hostLayout: String
+    var guestLayout: String
+    var overlayText = true
+
+    init(_ config: ConferenceConfig) {
+        view = config.layout
+        hostLayout = config.layout
+        guestLayout = config.layout
+    }
+
+    /// The `layout` event's data (the shape of Pexip's Android SDK fixture `layout.json`).
+    var eventJSON: String {
+        let o: JSONValue = ["view": .string(view), "participants": [], "overlay_text_enabled": .bool(overlayText),
+                            "pres_slot_coords": .null,
+                            "requested_layout": ["primary_screen": ["chair_layout": .string(hostLayout),
+                                                                    "guest_layout": .string(guestLayout)]]]
+        return o.jsonText
+    }
 }
 
 /// Whether an issued token still works. A token also stops working when

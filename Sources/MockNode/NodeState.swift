@@ -183,7 +183,7 @@ struct NodeState {
             case EventName.presentationStop:
                 send(&self, name, "{}")
             case EventName.layout:
-                send(&self, name, #"{"view":"1:7","participants":[],"overlay_text_enabled":true}"#)
+                send(&self, name, conf.layout.eventJSON)
             case EventName.splashScreen:
                 send(&self, name, "null")
             default:
@@ -219,6 +219,7 @@ struct NodeState {
         guard let conf = conferences[key] else { return }
         if conf.order.isEmpty {
             conferences[key]!.status = ConferenceState.initialStatus(conf.config)
+            conferences[key]!.layout = LayoutState(conf.config)
             recordAction("conference_ended", alias: conf.config.alias)
         } else {
             broadcast(key, event: EventName.stage, data: Self.stageJSON(conf))

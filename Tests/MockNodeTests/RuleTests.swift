@@ -112,6 +112,44 @@ final class RuleTests: XCTestCase {
         XCTAssertEqual(rig.node.participants(in: "hostpin").count, 2)
     }
 
+    /// Layouts as Pexip's Android SDK asks for them on every join, and a host's transform.
+    func testLayoutsListedDrawnAndTransformedByHostsOnly() throws {
+        let rig = try Rig([ConferenceConfig(alias: "secure", hostPIN: "1234", guestPIN: "5678")])
+        let host = rig.join("secure", pin: "1234"), guest = rig.join("secure", pin: "5678")
+        let listed = rig.call("secure", "available_layouts", method: "GET", token: guest.token)
+        XCTAssertEqual(listed.status, 200)
+        XCTAssertEqual(listed.result?.arrayValue?.compactMap(\.stringValue), ConferenceConfig.defaultLayouts)
+        let drawn = rig.call("secure", "layout_svgs", method: "GET", token: guest.token)
+        XCTAssertEqual(drawn.status, 200)
+        XCTAssertEqual(drawn.result?.objectValue?.keys.sorted(), ConferenceConfig.defaultLayouts.sorted())
+        XCTAssertTrue(drawn.result?["2:21"]?.stringValue?.hasPrefix("<svg") ?? false)
+
+        let change = #"{"transforms":{"layout":"2:21","guest_layout":"1:0","enable_overlay_text":false}}"#
+        XCTAssertEqual(rig.call("secure", "transform_layout", body: change, token: guest.token).result, "Permission denied")
+        let bad = rig.call("secure", "transform_layout", body: #"{"transforms":{"layout":"7:7"}}"#, token: host.token)
+        XCTAssertEqual(bad.status, 400)
+        XCTAssertEqual(bad.result, "Illegal value")
+        XCTAssertEqual(rig.call("secure", "transform_layout", body: #"{"layout":"1:0"}"#, token: host.token).status, 400,
+                       "the fields go inside transforms")
+        XCTAssertFalse(rig.node.journal().contains { $0.event == EventName.layout }, "a refused transform tells no one")
+        XCTAssertEqual(rig.call("secure", "transform_layout", body: change, token: host.token).status, 200)
+        let told = rig.node.journal().filter { $0.event == EventName.layout }
+        XCTAssertEqual(Set(told.compactMap(\.participant)), [host.uuid, guest.uuid], "everyone hears of it")
+        let data = try XCTUnwrap(told.first?.data.flatMap { JSONValue.parse($0) })
+        XCTAssertEqual(data["view"], "2:21")
+        XCTAssertEqual(data["overlay_text_enabled"], false)
+        XCTAssertEqual(data["requested_layout"]?["primary_screen"]?["chair_layout"], "2:21")
+        XCTAssertEqual(data["requested_layout"]?["primary_screen"]?["guest_layout"], "1:0")
+    }
+
+    func testLayoutSettingsAreChecked() {
+        var c = ConferenceConfig(alias: "meet")
+        c.layout = "3:3"
+        XCTAssertEqual(c.problems().map(\.message), ["layout '3:3' is not among layouts (\(ConferenceConfig.defaultLayouts.joined(separator: ", ")))"])
+        c.layouts = []
+        XCTAssertEqual(c.problems().map(\.message), ["layouts must list at least one layout id, none empty"])
+    }
+
     func testFaultsApplyInOrderAndCountDown() throws {
         let rig = try Rig([ConferenceConfig(alias: "meet")])
         let a = rig.join("meet")

@@ -9,6 +9,8 @@ struct ClientRoute: Sendable {
         case lock, unlock, muteGuests, unmuteGuests, disconnectAll, setGuestsCanUnmute, startConference
         case clearAllBuzz, clearSpotlights, theme, dial
         case availableLayouts, layoutSvgs, transformLayout
+        /// `theme/<path>`: a file of the conference's theme.
+        case themeFile
         case participant(String, ParticipantAction)
     }
 
@@ -17,6 +19,14 @@ struct ClientRoute: Sendable {
         case message, disconnect, mute, unmute, role, spotlighton, spotlightoff, buzz, clearbuzz, unlock, transfer
         case clientMute = "client_mute", clientUnmute = "client_unmute"
         case videoMuted = "video_muted", videoUnmuted = "video_unmuted"
+        case dtmf, overlaytext, preferredAspectRatio = "preferred_aspect_ratio"
+        case showLiveCaptions = "show_live_captions", hideLiveCaptions = "hide_live_captions"
+        case takeFloor = "take_floor", releaseFloor = "release_floor"
+        case avatar = "avatar.jpg"
+        /// `calls` and `calls/<call_uuid>/<verb>`: media signalling, not simulated.
+        case calls
+
+        var method: String { self == .avatar ? "GET" : "POST" }
     }
 
     let kind: Kind
@@ -41,10 +51,21 @@ struct ClientRoute: Sendable {
             self.method = method
             return
         }
+        if request.hasPrefix("theme/") {
+            kind = .themeFile
+            method = "GET"
+            return
+        }
         let parts = request.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count == 3, parts[0] == "participants", !parts[1].isEmpty,
            let action = ParticipantAction(rawValue: String(parts[2])) {
             kind = .participant(String(parts[1]), action)
+            method = action.method
+            return
+        }
+        if parts.count == 5, parts[0] == "participants", !parts[1].isEmpty, parts[2] == "calls", !parts[3].isEmpty,
+           ["ack", "update", "new_candidate", "dtmf", "disconnect"].contains(parts[4]) {
+            kind = .participant(String(parts[1]), .calls)
             method = "POST"
             return
         }
@@ -60,7 +81,9 @@ struct ClientRoute: Sendable {
         case .participant(let target, let action):
             switch action {
             case .role, .transfer, .unlock: return true
-            case .disconnect, .mute, .unmute: return target != caller
+            case .disconnect, .mute, .unmute, .dtmf, .overlaytext, .preferredAspectRatio, .showLiveCaptions,
+                 .hideLiveCaptions, .takeFloor, .releaseFloor:
+                return target != caller
             default: return false
             }
         default:
@@ -135,6 +158,9 @@ extension NodeState {
                 }
             }
             return Reply.ok(true)
+        case .themeFile:
+            // MockMCU's conferences have no theme (`theme/` answers 204), so no theme file exists.
+            return Reply.error(404, "Theme file not found", c)
         case .theme:
             return .result(.response(HTTPResponse(status: 204)))
         case .dial:
@@ -166,6 +192,40 @@ extension NodeState {
             return Reply.ok(true)
         case .transfer:
             return Reply.error(501, "Not supported by MockMCU", c)
+        case .calls:
+            return Reply.error(501, "Media calls are not simulated by MockMCU (an API-only participant has none)", c)
+        case .avatar:
+            var headers = HTTPHeaders()
+            headers.set("Content-Type", "image/jpeg")
+            return .result(.response(HTTPResponse(status: 200, headers: headers, body: LayoutSVG.avatarJPEG)))
+        case .dtmf:
+            let digits = JSONValue.parse(req.body)?["digits"]?.stringValue ?? ""
+            guard !digits.isEmpty, digits.allSatisfy({ "0123456789*#ABCD".contains($0) }) else {
+                return Reply.error(400, "Invalid request body: digits must be one or more of 0-9 * # A-D", c)
+            }
+            recordAction("dtmf", participant: target.uuid, alias: c.alias, detail: digits)
+            return Reply.ok(true)
+        case .preferredAspectRatio:
+            guard let ratio = JSONValue.parse(req.body)?["aspect_ratio"]?.numberValue, (0...2).contains(ratio) else {
+                return Reply.error(400, "Invalid request body: aspect_ratio must be a number from 0 to 2", c)
+            }
+            return Reply.ok(true)
+        case .overlaytext:
+            guard let text = JSONValue.parse(req.body)?["text"]?.stringValue else {
+                return Reply.error(400, "Invalid request body: expected {\"text\": \"...\"}", c)
+            }
+            participants[target.uuid]?.overlayText = text
+        case .takeFloor, .releaseFloor:
+            let taking = action == .takeFloor
+            guard participants[target.uuid]?.presenting != taking else { return Reply.ok(true) }
+            participants[target.uuid]?.presenting = taking
+            if taking {
+                let who = PresentationStart(presenterName: target.displayName, presenterURI: target.wireObject.uri ?? "",
+                                            presenterUUID: target.uuid)
+                broadcast(conf.key, except: target.uuid, event: EventName.presentationStart, data: WireJSON.text(who))
+            } else {
+                broadcast(conf.key, except: target.uuid, event: EventName.presentationStop, data: "{}")
+            }
         case .role:
             switch bodies.role ?? PreparedRequest.decode(RoleRequest.self, req.body) {
             case .failure(let problem): return Reply.error(400, problem.message, c)
@@ -242,55 +302,11 @@ extension ParticipantState {
         case .clearbuzz: buzzTime = 0
         case .unlock:
             if serviceType == .waitingRoom { serviceType = c.type == .lecture ? .lecture : .conference }
-        case .message, .disconnect, .role, .transfer:
+        case .showLiveCaptions: showLiveCaptions = true
+        case .hideLiveCaptions: showLiveCaptions = false
+        case .message, .disconnect, .role, .transfer, .dtmf, .overlaytext, .preferredAspectRatio, .takeFloor,
+             .releaseFloor, .avatar, .calls:
             break
         }
-    }
-}
-
-/// The pictures `layout_svgs` answers: one small SVG per layout id, drawn by MockMCU (a main
-/// tile and, for "<big>:<small>" ids, a row of small ones), for pickers to show.
-enum LayoutSVG {
-    /// The `layout_svgs` result: id → picture, in the order of `available_layouts`.
-    struct Pictures: Codable, Sendable, WireEncodable {
-        let ids: [String]
-
-        init(ids: [String]) { self.ids = ids }
-
-        init(from decoder: Decoder) throws {
-            ids = try decoder.singleValueContainer().decode([String: String].self).keys.sorted()
-        }
-
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.singleValueContainer()
-            try c.encode(Dictionary(ids.map { ($0, LayoutSVG.picture(of: $0)) }, uniquingKeysWith: { a, _ in a }))
-        }
-
-        func write(to w: inout JSONWriter) {
-            var seen = Set<String>()
-            w.object { w in
-                for id in ids where seen.insert(id).inserted { w.field(id, LayoutSVG.picture(of: id)) }
-            }
-        }
-    }
-
-    static func picture(of id: String) -> String {
-        let parts = id.split(separator: ":").compactMap { Int($0) }
-        let big = parts.count == 2 ? max(1, min(parts[0], 25)) : 1
-        let small = parts.count == 2 ? min(parts[1], 33) : 0
-        var rects = ["<rect x='0.5' y='0.5' width='139' height='87' rx='3.5' fill='currentColor' stroke='#BBBFC3'></rect>"]
-        let columns = Int(Double(big).squareRoot().rounded(.up))
-        let rows = (big + columns - 1) / columns
-        let height = small > 0 ? 54.0 : 80.0
-        for i in 0..<big {
-            let w = 132.0 / Double(columns), h = height / Double(rows)
-            let x = 4 + Double(i % columns) * w, y = 4 + Double(i / columns) * h
-            rects.append("<rect x='\(x)' y='\(y)' width='\(w - 2)' height='\(h - 2)' rx='2' fill='#BBBFC3'></rect>")
-        }
-        for i in 0..<min(small, 7) {
-            rects.append("<rect x='\(4 + Double(i) * 19)' y='62' width='18' height='14' rx='2' fill='#BBBFC3'></rect>")
-        }
-        return "<svg width='140' height='88' viewBox='0 0 140 88' fill='none' xmlns='http://www.w3.org/2000/svg'>\n"
-            + rects.joined(separator: "\n") + "\n</svg>"
     }
 }

@@ -25,6 +25,11 @@ struct ParticipantState {
     var isVideoMuted = false { didSet { cachedJSON = nil } }
     var spotlight: Double = 0 { didSet { cachedJSON = nil } }
     var buzzTime: Double = 0 { didSet { cachedJSON = nil } }
+    /// Set by `overlaytext`; nil shows the display name.
+    var overlayText: String? { didSet { cachedJSON = nil } }
+    var showLiveCaptions = false { didSet { cachedJSON = nil } }
+    /// Holds the presentation floor (`take_floor`).
+    var presenting = false { didSet { cachedJSON = nil } }
     var currentToken: String?
     /// Node-clock time of the last issue or refresh.
     var tokenIssuedAt: Double = 0
@@ -79,6 +84,9 @@ struct ParticipantState {
         p.isVideoMuted = isVideoMuted
         p.spotlight = spotlight
         p.buzzTime = buzzTime
+        if let overlayText { p.overlayText = overlayText }
+        p.showLiveCaptions = showLiveCaptions
+        p.isPresenting = YesNo(presenting)
         if simulated {
             p.uri = "sip:\(displayName.lowercased().replacingOccurrences(of: " ", with: "."))@example.com"
             p.hasMedia = true

@@ -142,6 +142,52 @@ final class RuleTests: XCTestCase {
         XCTAssertEqual(data["requested_layout"]?["primary_screen"]?["guest_layout"], "1:0")
     }
 
+    /// The smaller requests API-only clients make, and the media ones MockMCU refuses plainly.
+    func testSmallerParticipantRequests() throws {
+        let rig = try Rig([ConferenceConfig(alias: "secure", hostPIN: "1234", guestPIN: "5678")])
+        let host = rig.join("secure", pin: "1234"), guest = rig.join("secure", pin: "5678")
+        func on(_ who: String, _ action: String) -> String { "participants/\(who)/\(action)" }
+        XCTAssertEqual(rig.call("secure", on(guest.uuid, "dtmf"), body: #"{"digits":"12#*AD"}"#, token: guest.token).result, true)
+        XCTAssertEqual(rig.call("secure", on(guest.uuid, "dtmf"), body: #"{"digits":"12x"}"#, token: guest.token).status, 400)
+        XCTAssertEqual(rig.call("secure", on(host.uuid, "dtmf"), body: #"{"digits":"1"}"#, token: guest.token).result,
+                       "Permission denied", "not for someone else, as a guest")
+        XCTAssertEqual(rig.call("secure", on(guest.uuid, "preferred_aspect_ratio"), body: #"{"aspect_ratio":1.78}"#,
+                                token: guest.token).result, true)
+        XCTAssertEqual(rig.call("secure", on(guest.uuid, "preferred_aspect_ratio"), body: #"{"aspect_ratio":3}"#,
+                                token: guest.token).status, 400)
+
+        XCTAssertEqual(rig.call("secure", on(guest.uuid, "overlaytext"), body: #"{"text":"Room 4"}"#, token: host.token).result, true)
+        XCTAssertEqual(rig.call("secure", on(guest.uuid, "show_live_captions"), token: guest.token).result, true)
+        let updates = rig.node.journal().filter { $0.event == EventName.participantUpdate && $0.participant == host.uuid }
+        let last = try XCTUnwrap(updates.last?.data.flatMap { JSONValue.parse($0) })
+        XCTAssertEqual(last["overlay_text"], "Room 4")
+        XCTAssertEqual(last["show_live_captions"], true)
+
+        XCTAssertEqual(rig.call("secure", on(host.uuid, "take_floor"), token: host.token).result, true)
+        let start = rig.node.journal().filter { $0.event == EventName.presentationStart }
+        XCTAssertEqual(start.map(\.participant), [guest.uuid], "the others hear of it")
+        let who = try XCTUnwrap(start.first?.data.flatMap { JSONValue.parse($0) })
+        XCTAssertEqual(who["presenter_uuid"]?.stringValue, host.uuid)
+        XCTAssertEqual(who["presenter_name"], "A")
+        XCTAssertNotNil(who["presenter_uri"]?.stringValue, "all three fields: Android needs the name and uuid, Swift the name and uri")
+        XCTAssertEqual(rig.call("secure", on(host.uuid, "release_floor"), token: host.token).result, true)
+        XCTAssertEqual(rig.node.journal().filter { $0.event == EventName.presentationStop && $0.participant == guest.uuid }.count, 1)
+
+        var h = HTTPHeaders()
+        h.set("token", guest.token)
+        guard case .response(let avatar) = rig.node.handle(HTTPRequest(method: "GET", path: APIPath.conference("secure", on(host.uuid, "avatar.jpg")),
+                                                                       headers: h)) else { return XCTFail("no answer") }
+        XCTAssertEqual(avatar.status, 200)
+        XCTAssertEqual(avatar.headers["Content-Type"], "image/jpeg")
+        XCTAssertEqual(Array(avatar.body.prefix(2)), [0xFF, 0xD8])
+        let media = rig.call("secure", on(guest.uuid, "calls"), body: #"{"call_type":"WEBRTC","sdp":"v=0"}"#, token: guest.token)
+        XCTAssertEqual(media.status, 501)
+        XCTAssertEqual(media.result, "Media calls are not simulated by MockMCU (an API-only participant has none)")
+        XCTAssertEqual(rig.call("secure", on(guest.uuid, "calls/c1/new_candidate"), token: guest.token).status, 501)
+        XCTAssertEqual(rig.call("secure", "theme/background.jpg", method: "GET", token: guest.token).status, 404)
+        XCTAssertEqual(rig.call("secure", "theme/", method: "GET", token: guest.token).status, 204)
+    }
+
     func testLayoutSettingsAreChecked() {
         var c = ConferenceConfig(alias: "meet")
         c.layout = "3:3"

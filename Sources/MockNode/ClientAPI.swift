@@ -139,6 +139,7 @@ extension NodeState {
                 return Reply.invalidToken(c)
             }
             role = grant.role
+            if let old = grant.movedFrom { moved(old) }
         } else {
             switch decideRole(c, pinHeader: req.headers["pin"]) {
             case .role(let r): role = r

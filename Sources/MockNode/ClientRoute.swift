@@ -191,7 +191,7 @@ extension NodeState {
             eject(target.uuid, reason: WireMessage.disconnectedByRemoteHost, cause: "participant_disconnect")
             return Reply.ok(true)
         case .transfer:
-            return Reply.error(501, "Not supported by MockMCU", c)
+            return transfer(target, req, conf: conf)
         case .calls:
             return Reply.error(501, "Media calls are not simulated by MockMCU (an API-only participant has none)", c)
         case .avatar:
@@ -259,6 +259,27 @@ extension NodeState {
         }
         conferences[conf.key]?.layout = layout
         broadcast(conf.key, event: EventName.layout, data: layout.eventJSON)
+        return Reply.ok(true)
+    }
+
+    /// `participants/<uuid>/transfer {"conference_alias", "role"?, "pin"?}` (hosts): the target gets
+    /// a `refer` to the alias with a one-time token, and leaves its conference when it re-joins.
+    private mutating func transfer(_ target: ParticipantState, _ req: HTTPRequest, conf: ConferenceState) -> NodeReply {
+        let c = conf.config
+        guard let body = JSONValue.parse(req.body), let alias = body["conference_alias"]?.stringValue, !alias.isEmpty else {
+            return Reply.error(400, "Invalid request body: expected {\"conference_alias\": \"...\"}", c)
+        }
+        guard let destination = conferences[alias.lowercased()], destination.config.type != .reception else {
+            return Reply.notFound(c)
+        }
+        let role: TokenRole
+        switch body["role"]?.stringValue?.lowercased() {
+        case nil: role = target.role
+        case "chair", "host": role = .host
+        case "guest": role = .guest
+        default: return Reply.error(400, "Invalid request body: role must be chair or guest", c)
+        }
+        _ = refer(target.uuid, to: destination, role: role, moving: true)
         return Reply.ok(true)
     }
 

@@ -146,14 +146,7 @@ extension MockNode {
         case .refer(let uuid, let alias, let role):
             let token = try mutate { s in
                 let p = try s.participant(uuid)
-                let target = try s.conference(alias)
-                let token = TokenGenerator.make()
-                if s.oneTime.count >= 1024 { s.oneTime = s.oneTime.filter { $0.value.expiresAt > s.clock.now() } }
-                s.oneTime[token] = OneTimeToken(conferenceKey: target.key, role: role ?? p.role,
-                                                expiresAt: s.clock.now() + 60)
-                s.recordAction("refer", participant: uuid, alias: target.config.alias)
-                s.deliver(to: p.uuid, event: EventName.refer, data: WireJSON.text(Refer(alias: target.config.alias, token: token)))
-                return token
+                return s.refer(uuid, to: try s.conference(alias), role: role ?? p.role, moving: false)
             }
             return ["token": .string(token)]
 

@@ -172,6 +172,8 @@ struct OneTimeToken {
     let conferenceKey: String
     let role: TokenRole
     let expiresAt: Double
+    /// A transfer's: the participant who leaves its old conference when the token is used.
+    var movedFrom: String? = nil
 }
 
 /// A fault rule and how many more requests it applies to.

@@ -271,6 +271,30 @@ struct NodeState {
         }
     }
 
+    // MARK: - refer and transfer
+
+    /// Sends participant `uuid` a `refer` event with a fresh one-time token (60 s) for `target`;
+    /// `moving` (a transfer) also takes the participant out of its conference once the token is used.
+    mutating func refer(_ uuid: String, to target: ConferenceState, role: TokenRole, moving: Bool) -> String {
+        let token = TokenGenerator.make()
+        if oneTime.count >= 1024 { oneTime = oneTime.filter { $0.value.expiresAt > clock.now() } }
+        oneTime[token] = OneTimeToken(conferenceKey: target.key, role: role, expiresAt: clock.now() + 60,
+                                      movedFrom: moving ? uuid : nil)
+        recordAction(moving ? "transfer" : "refer", participant: uuid, alias: target.config.alias)
+        deliver(to: uuid, event: EventName.refer, data: WireJSON.text(Refer(alias: target.config.alias, token: token)))
+        return token
+    }
+
+    /// A transferred participant re-joined elsewhere with its one-time token: if it did not
+    /// release its old token first, it leaves the old conference now (its streams end cleanly).
+    mutating func moved(_ uuid: String) {
+        guard participants[uuid] != nil else { return }
+        recordAction("transferred", participant: uuid, alias: participants[uuid].flatMap { conferences[$0.conferenceKey] }?.config.alias)
+        closeStreams(of: uuid, error: false)
+        ejected.insert(uuid)
+        leave(uuid)
+    }
+
     // MARK: - streams
 
     /// Opens an event stream for participant `uuid` and queues the initial burst on it.

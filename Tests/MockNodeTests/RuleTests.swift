@@ -188,6 +188,33 @@ final class RuleTests: XCTestCase {
         XCTAssertEqual(rig.call("secure", "theme/", method: "GET", token: guest.token).status, 204)
     }
 
+    /// A host transfers a guest: the guest gets a `refer` with a one-time token, and using it
+    /// moves the guest (it leaves the old roster even if it never released its old token).
+    func testTransferRefersAndMovesTheParticipant() throws {
+        let rig = try Rig([ConferenceConfig(alias: "secure", hostPIN: "1234", guestPIN: "5678"), ConferenceConfig(alias: "stage")])
+        let host = rig.join("secure", pin: "1234"), guest = rig.join("secure", pin: "5678")
+        let path = "participants/\(guest.uuid)/transfer"
+        XCTAssertEqual(rig.call("secure", path, body: #"{"conference_alias":"stage"}"#, token: guest.token).result,
+                       "Permission denied")
+        XCTAssertEqual(rig.call("secure", path, body: #"{"conference_alias":"nowhere"}"#, token: host.token).status, 404)
+        XCTAssertEqual(rig.call("secure", path, body: #"{"conference_alias":"stage","role":"boss"}"#, token: host.token).status, 400)
+        XCTAssertEqual(rig.call("secure", path, body: #"{"conference_alias":"stage","role":"guest"}"#, token: host.token).result, true)
+        let refer = try XCTUnwrap(rig.node.journal().last { $0.event == EventName.refer && $0.participant == guest.uuid })
+        let grant = try XCTUnwrap(refer.data.flatMap { JSONValue.parse($0) })
+        XCTAssertEqual(grant["alias"], "stage")
+        XCTAssertEqual(rig.node.participants(in: "secure").count, 2, "still there until it re-joins")
+
+        let token = try XCTUnwrap(grant["token"]?.stringValue)
+        let rejoin = rig.call("stage", "request_token", body: #"{"display_name":"A","token":"\#(token)"}"#)
+        XCTAssertEqual(rejoin.status, 200)
+        XCTAssertEqual(rejoin.result?["role"], "GUEST")
+        XCTAssertEqual(rig.node.participants(in: "secure").map(\.uuid), [host.uuid], "moved out of the old roster")
+        XCTAssertTrue(rig.node.journal().contains { $0.event == EventName.participantDelete && $0.participant == host.uuid })
+        XCTAssertEqual(rig.call("secure", "release_token", token: guest.token).status, 200, "a late release of the old token is fine")
+        XCTAssertEqual(rig.call("stage", "request_token", body: #"{"display_name":"A","token":"\#(token)"}"#).status, 403,
+                       "the one-time token works once")
+    }
+
     func testLayoutSettingsAreChecked() {
         var c = ConferenceConfig(alias: "meet")
         c.layout = "3:3"

@@ -289,20 +289,30 @@ extension NodeState {
                                _ req: HTTPRequest, bodies: PreparedRequest) -> NodeReply {
         let c = conf.config
         guard c.chatEnabled else { return Reply.error(403, "Chat is disabled", c) }
-        switch bodies.message ?? PreparedRequest.decode(MessageRequest.self, req.body) {
-        case .failure(let problem):
-            return Reply.error(400, problem.message, c)
-        case .success(let m):
-            let msg = ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
-                                  payload: m.payload, direct: recipient != nil)
-            if let recipient {
-                deliver(to: recipient.uuid, event: EventName.messageReceived, data: WireJSON.text(msg))
-            } else {
-                broadcast(conf.key, except: c.chatEcho ? nil : p.uuid, event: EventName.messageReceived,
-                          data: WireJSON.text(msg))
+        let text: String
+        if let body = JSONValue.parse(req.body), body["type"]?.stringValue == "application/json" {
+            // An application message: its payload is a JSON object, passed on as it came.
+            guard let payload = body["payload"], payload.objectValue != nil else {
+                return Reply.error(400, "Invalid request body: an application/json message's payload must be a JSON object", c)
             }
-            return Reply.ok(true)
+            let msg: JSONValue = ["origin": .string(p.displayName), "uuid": .string(p.uuid), "type": "application/json",
+                                  "payload": payload, "direct": .bool(recipient != nil)]
+            text = msg.jsonText
+        } else {
+            switch bodies.message ?? PreparedRequest.decode(MessageRequest.self, req.body) {
+            case .failure(let problem):
+                return Reply.error(400, problem.message, c)
+            case .success(let m):
+                text = WireJSON.text(ChatMessage(origin: p.displayName, uuid: p.uuid, type: m.type ?? "text/plain",
+                                                 payload: m.payload, direct: recipient != nil))
+            }
         }
+        if let recipient {
+            deliver(to: recipient.uuid, event: EventName.messageReceived, data: text)
+        } else {
+            broadcast(conf.key, except: c.chatEcho ? nil : p.uuid, event: EventName.messageReceived, data: text)
+        }
+        return Reply.ok(true)
     }
 }
 

@@ -215,6 +215,24 @@ final class RuleTests: XCTestCase {
                        "the one-time token works once")
     }
 
+    /// Application messages carry a JSON object as their payload, passed on as it came.
+    func testApplicationMessagesPassTheirObjectOn() throws {
+        let rig = try Rig([ConferenceConfig(alias: "meet")])
+        let a = rig.join("meet"), b = rig.join("meet")
+        let sent = #"{"type":"application/json","payload":{"kind":"poll","options":["yes","no"],"n":2}}"#
+        XCTAssertEqual(rig.call("meet", "message", body: sent, token: a.token).result, true)
+        let got = try XCTUnwrap(rig.node.journal().last { $0.event == EventName.messageReceived }?.data.flatMap { JSONValue.parse($0) })
+        XCTAssertEqual(got["type"], "application/json")
+        XCTAssertEqual(got["payload"], JSONValue.parse(#"{"kind":"poll","options":["yes","no"],"n":2}"#))
+        XCTAssertEqual(got["origin"], "A")
+        XCTAssertEqual(got["direct"], false)
+        XCTAssertEqual(rig.node.journal().last { $0.event == EventName.messageReceived }?.participant, b.uuid)
+        let notObject = rig.call("meet", "message", body: #"{"type":"application/json","payload":"text"}"#, token: a.token)
+        XCTAssertEqual(notObject.status, 400)
+        XCTAssertEqual(notObject.result, "Invalid request body: an application/json message's payload must be a JSON object")
+        XCTAssertEqual(rig.call("meet", "message", body: #"{"type":"text/plain","payload":"hi"}"#, token: a.token).result, true)
+    }
+
     func testLayoutSettingsAreChecked() {
         var c = ConferenceConfig(alias: "meet")
         c.layout = "3:3"

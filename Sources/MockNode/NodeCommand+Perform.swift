@@ -150,6 +150,13 @@ extension MockNode {
             }
             return ["token": .string(token)]
 
+        case .transfer(let uuid, let alias, let role):
+            let token = try mutate { s in
+                let p = try s.participant(uuid)
+                return s.refer(uuid, to: try s.conference(alias), role: role ?? p.role, moving: true)
+            }
+            return ["token": .string(token)]
+
         case .maintenance(let on):
             mutate { s in
                 s.maintenance = on

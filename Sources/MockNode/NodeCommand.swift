@@ -26,6 +26,7 @@ public enum NodeCommand: Sendable, Equatable {
     case dropStreams(String)
     case stallStreams(String, stalled: Bool)
     case refer(String, to: String, role: TokenRole?)
+    case transfer(String, to: String, role: TokenRole?)
     case maintenance(Bool)
     case fail(FaultRule)
     case clearFaults
@@ -49,6 +50,7 @@ public enum NodeCommand: Sendable, Equatable {
         case .dropStreams: return "drop the stream"
         case .stallStreams(_, let on): return on ? "stall the stream" : "thaw the stream"
         case .refer(_, let alias, _): return "refer to \(alias)"
+        case .transfer(_, let alias, _): return "transfer to \(alias)"
         case .maintenance(let on): return on ? "maintenance on" : "maintenance off"
         case .fail(let rule): return "fault: \(rule.label) ×\(rule.count)"
         case .clearFaults: return "clear faults"
@@ -341,6 +343,12 @@ extension NodeCommand {
              [participant, field("alias", "conference alias", required: true), field("role", "HOST|GUEST (default: as now)")],
              reply: "{token}", shorthand: "alias") { a in
             .refer(try a.required("participant"), to: try a.required("alias"), role: try a.tokenRole())
+        },
+        spec("transfer", [route("POST", "participants/<uuid>/transfer")],
+             "move the participant as a host's transfer does: a refer, and it leaves once it re-joins with the token",
+             [participant, field("alias", "conference alias", required: true), field("role", "HOST|GUEST (default: as now)")],
+             reply: "{token}", shorthand: "alias") { a in
+            .transfer(try a.required("participant"), to: try a.required("alias"), role: try a.tokenRole())
         },
         spec("maintenance", [route("POST", "maintenance")], "GET status answers 503 while on",
              [field("on", "true|false (default true)")], reply: "{maintenance}", shorthand: "on") { a in

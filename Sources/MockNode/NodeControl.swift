@@ -172,6 +172,13 @@ extension MockNode {
         try perform(.refer(uuid, to: alias, role: role))["token"]?.stringValue ?? ""
     }
 
+    /// Transfers a participant to `alias` as a host would: a `refer`, and the participant leaves
+    /// its conference once it re-joins with the token; returns the token.
+    @discardableResult
+    public func transfer(_ uuid: String, to alias: String, role: TokenRole? = nil) throws -> String {
+        try perform(.transfer(uuid, to: alias, role: role))["token"]?.stringValue ?? ""
+    }
+
     /// Puts the node in (or out of) maintenance mode: `GET status` answers 503.
     public func setMaintenance(_ on: Bool) {
         _ = try? perform(.maintenance(on))

@@ -56,6 +56,7 @@ final class ScenarioSuiteTests: XCTestCase {
         "token/tls-node": ("ignore-tls-ca", "joined("),
         "token/unknown-conference": ("wrong-fail-reason", "failed("),
         "transfer/refer": ("ignore-refer", "followed_refer("),
+        "transfer/transferred": ("first-roster-only", "roster("),
     ]
 
     /// More bugs the same scenarios catch: every bug of Tests/BrokenClient is shown caught somewhere.
@@ -69,6 +70,7 @@ final class ScenarioSuiteTests: XCTestCase {
         ("expiry/refresh-before-expiry", "no-refresh", "token_kept_alive("),
         ("events/participants-come-and-go", "first-roster-only", "roster("),
         ("transfer/refer", "refer-token-dropped", "followed_refer("),
+        ("transfer/transferred", "ignore-refer", "followed_refer("),
     ]
 
     /// Behaviours that are not wrong but not the best: each scenario WARNs (a should check), never FAILs.

@@ -67,6 +67,14 @@ public struct CommandSpec: Sendable {
     public struct Route: Sendable, Hashable {
         public let method: String
         public let path: String
+        /// `path` split at its slashes, once (every control request is matched against every route).
+        let segments: [String]
+
+        init(method: String, path: String) {
+            self.method = method
+            self.path = path
+            segments = path.split(separator: "/").map(String.init)
+        }
     }
 
     /// A field the command takes (from the body, the path or a timeline step).
@@ -205,7 +213,7 @@ extension NodeCommand {
     static func route(_ method: String, _ segments: [String]) -> (CommandSpec, CommandArguments)? {
         for spec in specs {
             for route in spec.routes where route.method == method {
-                if let args = match(route.path, segments) { return (spec, args) }
+                if let args = match(route.segments, segments) { return (spec, args) }
             }
         }
         return nil
@@ -213,11 +221,10 @@ extension NodeCommand {
 
     /// The methods the path is served with, if any.
     static func methods(for segments: [String]) -> [String] {
-        specs.flatMap(\.routes).filter { match($0.path, segments) != nil }.map(\.method)
+        specs.flatMap(\.routes).filter { match($0.segments, segments) != nil }.map(\.method)
     }
 
-    static func match(_ template: String, _ segments: [String]) -> CommandArguments? {
-        let parts = template.split(separator: "/").map(String.init)
+    static func match(_ parts: [String], _ segments: [String]) -> CommandArguments? {
         guard parts.count == segments.count else { return nil }
         var args = CommandArguments()
         for (t, s) in zip(parts, segments) {

@@ -39,10 +39,10 @@ public struct Selection: Sendable {
 public enum Parallelism: Sendable, Equatable {
     /// This many, always.
     case fixed(Int)
-    /// One per core at least; more, up to `maximum`, while at least one core's worth of CPU
-    /// stays idle. Scenarios mostly wait (for token lifetimes, refreshes, back-offs), so a
-    /// client that sleeps between requests gets many at once, and one that keeps the cores
-    /// busy (a browser) keeps one per core.
+    /// One per core at least; more, up to `maximum`, while the runs under way are estimated
+    /// to leave half the cores idle (see `JobGate`). Scenarios mostly wait (for token
+    /// lifetimes, refreshes, back-offs), so a client that sleeps between requests gets many at
+    /// once, and one that keeps the cores busy (a browser) about one per core.
     case adaptive(maximum: Int)
 
     /// The default: adaptive up to eight per core (at most 32).

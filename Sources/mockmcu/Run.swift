@@ -36,7 +36,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: ScenarioOptions
 
-    @Option(help: ArgumentHelp("Scenarios run at once: a number, or auto (the default): one per core, and more, up to eight per core, while a core's worth of CPU stays idle.",
+    @Option(help: ArgumentHelp("Scenarios run at once: a number, or auto (the default): one per core, and more, up to eight per core, while the runs under way leave half the CPU idle (a browser client stays near one per core).",
                                valueName: "n|auto"), transform: Jobs.parse)
     var jobs: Jobs = .auto
 

@@ -186,7 +186,6 @@ final class JobGate: @unchecked Sendable {
     private let floor: Int, ceiling: Int
     private let adaptive: Bool
     private let meter = CPUMeter()
-    private let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
     /// Busy cores, smoothed over the last half second or so (nil until read).
     private var busy: Double?
     /// How many may run now, from the last reading.
@@ -205,7 +204,7 @@ final class JobGate: @unchecked Sendable {
     func admit() {
         condition.lock()
         defer { condition.unlock() }
-        while running >= max(floor, room) {
+        while running >= room {
             _ = condition.wait(until: Date().addingTimeInterval(0.05))
             if adaptive { reassess() }
         }
@@ -213,13 +212,12 @@ final class JobGate: @unchecked Sendable {
     }
 
     private func reassess() {
-        guard let idle = meter.idleCores() else { return }
-        let sample = max(0, cores - idle)
+        guard let sample = meter.busyCores() else { return }
         let smoothed = busy.map { 0.6 * $0 + 0.4 * sample } ?? sample
         busy = smoothed
         // What one run costs, at least 2% of a core (a run always costs a little).
-        let each = max(0.02 * cores / 2, smoothed / Double(max(1, running)))
-        room = min(ceiling, max(floor, Int((0.5 * cores / each).rounded(.down))))
+        let each = max(0.02, smoothed / Double(max(1, running)))
+        room = min(ceiling, max(floor, Int((0.5 * meter.cores / each).rounded(.down))))
     }
 
     func done() {
@@ -236,13 +234,13 @@ final class JobGate: @unchecked Sendable {
     }
 }
 
-/// Idle CPU, in cores, since the previous reading of `/proc/stat` (nil where there is none).
+/// Busy CPU, in cores, since the previous reading of `/proc/stat` (nil where there is none).
 final class CPUMeter: @unchecked Sendable {
     private var previous: (idle: Double, total: Double)?
-    private let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+    let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
 
-    /// Idle cores over the time since the last call at least 0.1 s ago (nil on the first call).
-    func idleCores() -> Double? {
+    /// Busy cores over the time since the last call at least 0.1 s ago (nil on the first call).
+    func busyCores() -> Double? {
         guard let now = Self.read() else { return nil }
         guard let before = previous else {
             previous = now
@@ -252,7 +250,7 @@ final class CPUMeter: @unchecked Sendable {
         // Clock ticks are 10 ms: under 0.1 s the reading is too coarse, keep the older one.
         guard total >= 10 * cores else { return nil }
         previous = now
-        return (now.idle - before.idle) / total * cores
+        return max(0, 1 - (now.idle - before.idle) / total) * cores
     }
 
     private static func read() -> (idle: Double, total: Double)? {

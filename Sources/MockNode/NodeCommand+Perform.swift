@@ -144,18 +144,10 @@ extension MockNode {
             }
 
         case .refer(let uuid, let alias, let role):
-            let token = try mutate { s in
-                let p = try s.participant(uuid)
-                return s.refer(uuid, to: try s.conference(alias), role: role ?? p.role, moving: false)
-            }
-            return ["token": .string(token)]
+            return try refer(uuid, to: alias, role: role, moving: false)
 
         case .transfer(let uuid, let alias, let role):
-            let token = try mutate { s in
-                let p = try s.participant(uuid)
-                return s.refer(uuid, to: try s.conference(alias), role: role ?? p.role, moving: true)
-            }
-            return ["token": .string(token)]
+            return try refer(uuid, to: alias, role: role, moving: true)
 
         case .maintenance(let on):
             mutate { s in
@@ -210,6 +202,15 @@ extension MockNode {
 }
 
 extension MockNode {
+    /// `refer` and `transfer`: the one-time token, as their control requests answer.
+    private func refer(_ uuid: String, to alias: String, role: TokenRole?, moving: Bool) throws -> JSONValue {
+        let token = try mutate { s in
+            let p = try s.participant(uuid)
+            return s.refer(uuid, to: try s.conference(alias), role: role ?? p.role, moving: moving)
+        }
+        return ["token": .string(token)]
+    }
+
     /// The `note` command's work, kept apart so that `note(_:data:)` returns the entry itself.
     func recordNote(_ label: String, data: String?) throws -> JournalEntry {
         if let data, JSONValue.parse(data) == nil { throw MockNodeError.badRequest("note data must be JSON text") }

@@ -163,6 +163,22 @@ static inline void mmcu_cut(int fd)
 }
 
 /**
+ * Resets a TCP connection now: the peer gets an RST, not a FIN (a zero linger, then a
+ * disconnect by connect(AF_UNSPEC), which Linux turns into an active reset). The socket
+ * stays open for its owner, whose next write fails.
+ */
+static inline void mmcu_reset(int fd)
+{
+    if (fd < 0) return;
+    struct linger off = { 1, 0 };
+    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof off);
+    struct sockaddr unspec;
+    memset(&unspec, 0, sizeof unspec);
+    unspec.sa_family = AF_UNSPEC;
+    (void)connect(fd, &unspec, sizeof unspec);
+}
+
+/**
  * Marks in gone[i] (1/0) whether the peer of fds[i] has closed or reset its side:
  * one poll(2) with no wait, for POLLRDHUP, POLLHUP and POLLERR. Returns how many
  * are gone, or -1 on error.

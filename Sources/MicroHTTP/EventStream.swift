@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import Dispatch
 import Synchronization
 
 /// A libmicrohttpd connection pointer that may cross threads. Only touched
@@ -17,8 +18,10 @@ public final class EventStream: Sendable {
     public enum CloseReason: String, Sendable, Equatable {
         /// The server ended it with the terminating chunk.
         case clean
-        /// The server cut the connection on purpose.
+        /// The server cut the connection on purpose (FIN, the response unfinished).
         case error
+        /// The server reset the connection on purpose (RST).
+        case reset
         /// The peer went away, or the stream overflowed its pending limit.
         case peer
     }
@@ -33,7 +36,36 @@ public final class EventStream: Sendable {
         case closed
     }
 
-    private enum Closing { case clean, error, overflow, peerGone }
+    /// How the server ends a stream on purpose.
+    public enum Ending: String, Sendable, Equatable, CaseIterable {
+        /// The terminating chunk, after what is queued: the response is complete.
+        case clean
+        /// The connection closed (FIN) after what is queued, the response unfinished.
+        case cut
+        /// The connection reset (RST) at once; what is queued is not sent.
+        case reset
+    }
+
+    /// How bytes are written: at most `maxWrite` bytes per write, `pause` seconds apart;
+    /// each write (event or comment) held `delay` ± `jitter` seconds, order kept.
+    public struct Pacing: Sendable, Equatable {
+        public var maxWrite: Int?
+        public var pause: Double
+        public var delay: Double
+        public var jitter: Double
+
+        public init(maxWrite: Int? = nil, pause: Double = 0, delay: Double = 0, jitter: Double = 0) {
+            self.maxWrite = maxWrite
+            self.pause = pause
+            self.delay = delay
+            self.jitter = jitter
+        }
+
+        /// Writes as they come.
+        public static let none = Pacing()
+    }
+
+    private enum Closing { case clean, error, reset, overflow, peerGone }
 
     private struct State {
         var pending: [UInt8] = []
@@ -47,6 +79,11 @@ public final class EventStream: Sendable {
         var dead = false
         var stalled = false
         var bytesQueued = 0
+        var pacing = Pacing.none
+        /// Uptime (ns) before which the next write waits (pacing's pause).
+        var nextWriteAt: UInt64 = 0
+        /// Writes held by pacing's delay: when each is due (uptime ns), in order.
+        var held: [(due: UInt64, bytes: [UInt8])] = []
         var closeHandlers: [@Sendable (CloseReason) -> Void] = []
     }
 
@@ -58,13 +95,16 @@ public final class EventStream: Sendable {
     public let heartbeatInterval: Double?
     /// Pending bytes above which the peer counts as dead and the stream is cut.
     public let maxPendingBytes: Int
+    /// Whether comments end with a blank line (`: text` LF LF) or with their own line end only.
+    public let blankLineAfterComments: Bool
     private let state = Locked(State())
 
     /// Makes a stream. Bytes sent before the handler returns it are delivered first.
-    public init(heartbeatInterval: Double? = nil, maxPendingBytes: Int = 8 << 20) {
+    public init(heartbeatInterval: Double? = nil, maxPendingBytes: Int = 8 << 20, blankLineAfterComments: Bool = true) {
         self.id = EventStream.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.heartbeatInterval = heartbeatInterval
         self.maxPendingBytes = maxPendingBytes
+        self.blankLineAfterComments = blankLineAfterComments
     }
 
     /// Queues bytes for the peer.
@@ -79,7 +119,7 @@ public final class EventStream: Sendable {
             if s.dead || s.closing != nil { return .closed }
             if s.stalled { return .stalled }
             let size = head.count + tail.count
-            if s.pending.count - s.offset + size > maxPendingBytes {
+            if s.pending.count - s.offset + s.held.reduce(0, { $0 + $1.bytes.count }) + size > maxPendingBytes {
                 // A peer that does not read keeps libmicrohttpd waiting to write, so the
                 // reader would never be asked again: cut the socket to end it now.
                 s.closing = .overflow
@@ -87,11 +127,53 @@ public final class EventStream: Sendable {
                 Self.resumeIfSuspended(&s)
                 return .closed
             }
+            s.bytesQueued += size
+            if s.pacing.delay > 0 || s.pacing.jitter > 0 {
+                let spread = s.pacing.jitter > 0 ? Double.random(in: -s.pacing.jitter...s.pacing.jitter) : 0
+                let wait = max(0, s.pacing.delay + spread)
+                let due = max(s.held.last?.due ?? 0, DispatchTime.now().uptimeNanoseconds + UInt64(wait * 1e9))
+                s.held.append((due, head + tail))
+                schedule(at: due) { $0.releaseHeld() }
+                return .queued
+            }
             s.pending.append(contentsOf: head)
             s.pending.append(contentsOf: tail)
-            s.bytesQueued += size
             Self.resumeIfSuspended(&s)
             return .queued
+        }
+    }
+
+    /// Changes how bytes are written from now on (writes already held keep their times).
+    public func pace(_ pacing: Pacing) {
+        state.withLock { s in
+            s.pacing = pacing
+            if pacing.pause == 0 { s.nextWriteAt = 0 }
+            Self.resumeIfSuspended(&s)
+        }
+    }
+
+    /// How bytes are written now.
+    public var pacing: Pacing { state.withLock { $0.pacing } }
+
+    /// Calls `body` with the stream at uptime `due` (on a global queue), unless it is gone by then.
+    private func schedule(at due: UInt64, _ body: @escaping @Sendable (EventStream) -> Void) {
+        DispatchQueue.global().asyncAfter(deadline: DispatchTime(uptimeNanoseconds: due)) { [weak self] in
+            if let self { body(self) }
+        }
+    }
+
+    /// Moves the held writes that are due into the pending bytes.
+    private func releaseHeld() {
+        state.withLock { s in
+            guard !s.dead else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            var moved = false
+            while let first = s.held.first, first.due <= now {
+                s.pending.append(contentsOf: first.bytes)
+                s.held.removeFirst()
+                moved = true
+            }
+            if moved || s.held.isEmpty { Self.resumeIfSuspended(&s) }
         }
     }
 
@@ -99,16 +181,29 @@ public final class EventStream: Sendable {
     @discardableResult
     public func send(_ text: String) -> SendOutcome { send(Array(text.utf8)) }
 
-    /// Sends an SSE comment line (`: text`), as heartbeats do.
+    /// Sends an SSE comment line (`: text`), as heartbeats do: followed by a blank line
+    /// unless `blankLine` (default: the stream's `blankLineAfterComments`) is false.
     @discardableResult
-    public func sendComment(_ text: String) -> SendOutcome { send(": \(text)\n\n") }
+    public func sendComment(_ text: String, blankLine: Bool? = nil) -> SendOutcome {
+        send((blankLine ?? blankLineAfterComments) ? ": \(text)\n\n" : ": \(text)\n")
+    }
 
     /// Ends the stream after what is already queued: cleanly (`error == false`,
     /// terminating chunk) or by cutting the connection (`error == true`).
-    public func close(error: Bool) {
+    public func close(error: Bool) { end(error ? .cut : .clean) }
+
+    /// Ends the stream as `ending` says.
+    public func end(_ ending: Ending) {
         state.withLock { s in
             guard !s.dead, s.closing == nil else { return }
-            s.closing = error ? .error : .clean
+            switch ending {
+            case .clean: s.closing = .clean
+            case .cut: s.closing = .error
+            case .reset:
+                s.closing = .reset
+                s.held = []
+                mmcu_reset(s.socket)
+            }
             Self.resumeIfSuspended(&s)
         }
     }
@@ -175,8 +270,23 @@ public final class EventStream: Sendable {
     func read(into buffer: UnsafeMutablePointer<CChar>, max: Int) -> Int {
         state.withLock { s in
             let available = s.pending.count - s.offset
-            if available > 0, s.closing != .overflow, s.closing != .peerGone {
-                let n = min(available, max)
+            let cutShort = s.closing == .overflow || s.closing == .peerGone || s.closing == .reset
+            if available > 0, !cutShort, s.closing == nil, s.nextWriteAt > 0,
+               s.nextWriteAt > DispatchTime.now().uptimeNanoseconds, let c = s.connection {
+                // Pacing's pause between writes: wait, then go on.
+                s.suspended = true
+                MHD_suspend_connection(c.raw)
+                schedule(at: s.nextWriteAt) { $0.resumeAfterPause() }
+                return 0
+            }
+            if available > 0, !cutShort {
+                var n = min(available, max)
+                if let limit = s.pacing.maxWrite, s.closing == nil {
+                    n = min(n, Swift.max(1, limit))
+                    if s.pacing.pause > 0 {
+                        s.nextWriteAt = DispatchTime.now().uptimeNanoseconds + UInt64(s.pacing.pause * 1e9)
+                    }
+                }
                 s.pending.withUnsafeBufferPointer { src in
                     UnsafeMutableRawPointer(buffer).copyMemory(
                         from: src.baseAddress! + s.offset, byteCount: n)
@@ -188,15 +298,28 @@ public final class EventStream: Sendable {
                 }
                 return n
             }
+            if !s.held.isEmpty, !cutShort, let c = s.connection {
+                // Writes held by pacing's delay come before the end, or the next write.
+                s.suspended = true
+                MHD_suspend_connection(c.raw)
+                return 0
+            }
             switch s.closing {
             case .clean: return MMCU_CONTENT_END_OF_STREAM
-            case .error, .overflow, .peerGone: return MMCU_CONTENT_END_WITH_ERROR
+            case .error, .reset, .overflow, .peerGone: return MMCU_CONTENT_END_WITH_ERROR
             case nil:
                 guard let c = s.connection else { return MMCU_CONTENT_END_WITH_ERROR }
                 s.suspended = true
                 MHD_suspend_connection(c.raw)
                 return 0
             }
+        }
+    }
+
+    private func resumeAfterPause() {
+        state.withLock { s in
+            guard !s.dead else { return }
+            Self.resumeIfSuspended(&s)
         }
     }
 
@@ -210,10 +333,12 @@ public final class EventStream: Sendable {
             s.suspended = false
             s.pending = []
             s.offset = 0
+            s.held = []
             let reason: CloseReason
             switch s.closing {
             case .clean: reason = .clean
             case .error: reason = .error
+            case .reset: reason = .reset
             case .overflow, .peerGone, nil: reason = .peer
             }
             let h = s.closeHandlers

@@ -11,6 +11,8 @@ package final class LoopbackSocket {
         case connectFailed(String)
         case timedOut
         case closedByPeer
+        /// The peer reset the connection (RST).
+        case reset
     }
 
     private var fd: Int32
@@ -73,7 +75,7 @@ package final class LoopbackSocket {
         if ready < 0 { throw Failure.closedByPeer }
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n < 0 { throw Failure.closedByPeer }
+        if n < 0 { throw errno == ECONNRESET ? Failure.reset : Failure.closedByPeer }
         return Array(chunk[0..<n])
     }
 }

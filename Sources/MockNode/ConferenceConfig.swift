@@ -48,6 +48,9 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     public var expires: Int
     /// Seconds between keep-alive comments on `/events`; 0 = none.
     public var keepaliveInterval: Double
+    /// Whether a keep-alive comment is followed by a blank line (`: keepalive` LF LF) or
+    /// not (`: keepalive` LF, which some parsers take as the start of the next event).
+    public var keepaliveBlankLine: Bool
     /// Whether events carry `id:` lines.
     public var eventIDs: Bool
     /// Virtual Reception 403 body's type: `standard` or `mssip`.
@@ -103,6 +106,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         self.targets = targets
         self.expires = expires
         keepaliveInterval = 10
+        keepaliveBlankLine = true
         eventIDs = true
         extensionType = "standard"
         errorStatusWord = "success"
@@ -126,7 +130,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case alias, name, type, targets, expires, locked, participants, layouts, layout
         case hostPIN = "host_pin", guestPIN = "guest_pin", allowGuests = "allow_guests"
-        case keepaliveInterval = "keepalive_interval", eventIDs = "event_ids", extensionType = "extension_type"
+        case keepaliveInterval = "keepalive_interval", keepaliveBlankLine = "keepalive_blank_line", eventIDs = "event_ids", extensionType = "extension_type"
         case errorStatusWord = "error_status_word", invalidPINStatusWord = "invalid_pin_status_word", expiryGrace = "expiry_grace", expiryReason = "expiry_reason"
         case revokeOnRefresh = "revoke_on_refresh", versionID = "version_id", directMedia = "direct_media"
         case initialBurst = "initial_burst", chatEnabled = "chat_enabled", chatEcho = "chat_echo"
@@ -145,6 +149,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         targets = try c.decodeIfPresent([String].self, forKey: .targets) ?? d.targets
         expires = try c.decodeIfPresent(Int.self, forKey: .expires) ?? d.expires
         keepaliveInterval = try c.decodeIfPresent(Double.self, forKey: .keepaliveInterval) ?? d.keepaliveInterval
+        keepaliveBlankLine = try c.decodeIfPresent(Bool.self, forKey: .keepaliveBlankLine) ?? d.keepaliveBlankLine
         eventIDs = try c.decodeIfPresent(Bool.self, forKey: .eventIDs) ?? d.eventIDs
         extensionType = try c.decodeIfPresent(String.self, forKey: .extensionType) ?? d.extensionType
         errorStatusWord = try c.decodeIfPresent(String.self, forKey: .errorStatusWord) ?? d.errorStatusWord

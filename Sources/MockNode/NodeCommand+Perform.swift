@@ -129,11 +129,40 @@ extension MockNode {
                 s.eject(uuid, reason: reason, cause: "token_expired")
             }
 
-        case .dropStreams(let uuid):
+        case .dropStreams(let uuid, let how):
             try mutate { s in
                 let p = try s.participant(uuid)
-                s.recordAction("drop_stream", participant: uuid, detail: "\(p.streamIDs.count) stream(s)")
-                s.closeStreams(of: uuid, error: true)
+                s.recordAction("drop_stream", participant: uuid, detail: "\(how.rawValue), \(p.streamIDs.count) stream(s)")
+                s.closeStreams(of: uuid, how)
+            }
+
+        case .paceStreams(let uuid, let pacing):
+            try mutate { s in
+                _ = try s.participant(uuid)
+                let streams = s.openStreams(of: uuid)
+                s.recordAction("pace_stream", participant: uuid, detail: pacing.label + ", \(streams.count) stream(s)")
+                for stream in streams { stream.pace(pacing) }
+            }
+
+        case .cutInEvent(let uuid, let event, let data, let keep):
+            guard JSONValue.parse(data) != nil else { throw MockNodeError.badRequest("event data must be JSON text") }
+            try mutate { s in
+                _ = try s.participant(uuid)
+                let whole = SSEEncoder.encodeBytes(event: event, data: data)
+                let part = Array(whole.prefix(min(keep ?? (whole.count - 1), whole.count - 1)))
+                let streams = s.openStreams(of: uuid)
+                s.recordAction("cut_in_event", participant: uuid,
+                               detail: "\(event): \(part.count) of \(whole.count) bytes, \(streams.count) stream(s)")
+                for stream in streams { stream.send(part) }
+                s.closeStreams(of: uuid, .cut)
+            }
+
+        case .comment(let uuid, let text, let blankLine):
+            try mutate { s in
+                _ = try s.participant(uuid)
+                let streams = s.openStreams(of: uuid)
+                s.recordAction("comment", participant: uuid, detail: blankLine == false ? "\(text) (no blank line)" : text)
+                for stream in streams { stream.sendComment(text, blankLine: blankLine) }
             }
 
         case .stallStreams(let uuid, let stalled):

@@ -1,4 +1,5 @@
 import Foundation
+import MicroHTTP
 import PexipWire
 
 /// What a node can be told to do: the one vocabulary behind the Swift API
@@ -23,8 +24,11 @@ public enum NodeCommand: Sendable, Equatable {
     case note(label: String, data: String?)
     case eject(String, reason: String)
     case expireToken(String)
-    case dropStreams(String)
+    case dropStreams(String, how: EventStream.Ending)
     case stallStreams(String, stalled: Bool)
+    case paceStreams(String, EventStream.Pacing)
+    case cutInEvent(String, event: String, data: String, keep: Int?)
+    case comment(String, text: String, blankLine: Bool?)
     case refer(String, to: String, role: TokenRole?)
     case transfer(String, to: String, role: TokenRole?)
     case maintenance(Bool)
@@ -47,8 +51,16 @@ public enum NodeCommand: Sendable, Equatable {
         case .note(let label, _): return "note \(label)"
         case .eject(_, let reason): return "eject (\(reason))"
         case .expireToken: return "expire the token"
-        case .dropStreams: return "drop the stream"
+        case .dropStreams(_, let how):
+            switch how {
+            case .cut: return "drop the stream"
+            case .reset: return "reset the stream"
+            case .clean: return "end the stream cleanly"
+            }
         case .stallStreams(_, let on): return on ? "stall the stream" : "thaw the stream"
+        case .paceStreams(_, let p): return p == .none ? "pace the stream normally" : "pace the stream"
+        case .cutInEvent(_, let event, _, _): return "cut the stream inside \(event)"
+        case .comment(_, _, let blank): return blank == false ? "comment (no blank line)" : "comment"
         case .refer(_, let alias, _): return "refer to \(alias)"
         case .transfer(_, let alias, _): return "transfer to \(alias)"
         case .maintenance(let on): return on ? "maintenance on" : "maintenance off"
@@ -333,8 +345,64 @@ extension NodeCommand {
             .expireToken(try a.required("participant"))
         },
         spec("drop_stream", [route("POST", "participants/<uuid>/drop_stream")],
-             "cut the event stream(s); the participant stays", [participant]) { a in
-            .dropStreams(try a.required("participant"))
+             "end the event stream(s); the participant stays. how: cut (the connection closes, FIN, the response unfinished), reset (RST at once), end (a clean end: the response's last chunk)",
+             [participant, field("how", "cut|reset|end (default cut)")], shorthand: "how") { a in
+            let how: EventStream.Ending
+            switch try a.text("how")?.lowercased() {
+            case nil, "cut", "fin", "close": how = .cut
+            case "reset", "rst": how = .reset
+            case "end", "clean": how = .clean
+            case let other?: throw MockNodeError.badRequest("how must be cut, reset or end (got '\(other)')")
+            }
+            return .dropStreams(try a.required("participant"), how: how)
+        },
+        spec("pace_stream", [route("POST", "participants/<uuid>/pace_stream")],
+             "write the open event stream(s) in pieces of at most max_write bytes, pause seconds apart, and hold each write (event or keep-alive) delay ± jitter seconds, order kept; no fields: back to normal",
+             [participant, field("max_write", "bytes, 1 or more"), field("pause", "seconds between pieces (0-1)"),
+              field("delay", "seconds (0-30)"), field("jitter", "seconds (0-30)")]) { a in
+            var p = EventStream.Pacing()
+            if let n = try a.number("max_write") {
+                guard n >= 1, n <= 1_000_000, n == n.rounded() else {
+                    throw MockNodeError.badRequest("max_write must be a whole number of bytes from 1 to 1000000")
+                }
+                p.maxWrite = Int(n)
+            }
+            for (key, limit) in [("pause", 1.0), ("delay", 30.0), ("jitter", 30.0)] {
+                guard let v = try a.number(key) else { continue }
+                guard v >= 0, v <= limit else { throw MockNodeError.badRequest("\(key) must be 0 to \(Int(limit)) seconds") }
+                switch key {
+                case "pause": p.pause = v
+                case "delay": p.delay = v
+                default: p.jitter = v
+                }
+            }
+            if p.pause > 0 && p.maxWrite == nil {
+                throw MockNodeError.badRequest("pause needs max_write (the pieces it comes between)")
+            }
+            return .paceStreams(try a.required("participant"), p)
+        },
+        spec("cut_in_event", [route("POST", "participants/<uuid>/cut_in_event")],
+             "write the first keep bytes of an event (default: all but its closing blank line, so the event is never complete), then cut the stream(s)",
+             [participant, field("event", "name (default message_received)"), field("data", "JSON (default a chat message)"),
+              field("keep", "bytes")]) { a in
+            let event = try a.text("event") ?? EventName.messageReceived
+            if let problem = EventName.problem(event) { throw MockNodeError.badRequest(problem) }
+            let data = a["data"]?.jsonText
+                ?? #"{"origin":"Cut Off","uuid":"00000000-0000-4000-8000-00000000c0ff","type":"text/plain","payload":"this event was cut off","direct":false}"#
+            var keep: Int?
+            if let n = try a.number("keep") {
+                guard n >= 1, n == n.rounded() else { throw MockNodeError.badRequest("keep must be a whole number of bytes, 1 or more") }
+                keep = Int(n)
+            }
+            return .cutInEvent(try a.required("participant"), event: event, data: data, keep: keep)
+        },
+        spec("comment", [route("POST", "participants/<uuid>/comment")],
+             "write an SSE comment line (a keep-alive) to the event stream(s) now, with or without the blank line after it (default: the conference's keepalive_blank_line)",
+             [participant, field("text", "text (default keepalive)"), field("blank_line", "true|false")],
+             shorthand: "text") { a in
+            let text = try a.text("text") ?? "keepalive"
+            if text.contains(where: { $0 == "\n" || $0 == "\r" }) { throw MockNodeError.badRequest("text must be one line") }
+            return .comment(try a.required("participant"), text: text, blankLine: try a.bool("blank_line"))
         },
         spec("stall_stream", [route("POST", "participants/<uuid>/stall_stream")],
              "freeze (or, with stalled: false, thaw) the event stream(s): nothing is written, not even keep-alives",
@@ -386,4 +454,14 @@ extension NodeCommand {
         spec("reset", [route("POST", "reset")], "back to the starting conferences, journal emptied",
              reply: "{reset: true}", inTimeline: false) { _ in .reset },
     ]
+}
+
+extension EventStream.Pacing {
+    /// As the journal and reports name it.
+    var label: String {
+        var parts: [String] = []
+        if let n = maxWrite { parts.append("\(n) byte(s) per write" + (pause > 0 ? ", \(pause) s apart" : "")) }
+        if delay > 0 || jitter > 0 { parts.append("each write held \(delay) ± \(jitter) s") }
+        return parts.isEmpty ? "as they come" : parts.joined(separator: "; ")
+    }
 }

@@ -156,9 +156,15 @@ extension MockNode {
         try perform(.expireToken(uuid))
     }
 
-    /// Cuts a participant's event streams (the participant stays; a client should reconnect).
-    public func dropStreams(of uuid: String) throws {
-        try perform(.dropStreams(uuid))
+    /// Ends a participant's event streams (the participant stays; a client should reconnect):
+    /// cut (FIN, the response unfinished), reset (RST) or ended cleanly.
+    public func dropStreams(of uuid: String, how: EventStream.Ending = .cut) throws {
+        try perform(.dropStreams(uuid, how: how))
+    }
+
+    /// Writes a participant's open streams in pieces, paused, delayed or jittered (`.none`: normally).
+    public func paceStreams(of uuid: String, _ pacing: EventStream.Pacing) throws {
+        try perform(.paceStreams(uuid, pacing))
     }
 
     /// Freezes (or thaws) a participant's open streams: nothing, not even keep-alives, is written.

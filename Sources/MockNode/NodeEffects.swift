@@ -12,8 +12,8 @@ import MicroHTTP
 /// last 210 ms instead of 110). Stalling flips the stream's flag the same way, so that a
 /// write decided after it sees it.
 enum NodeEffect {
-    /// End the stream: cleanly, or by cutting the connection.
-    case close(EventStream, error: Bool)
+    /// End the stream: cleanly, by closing the connection, or by resetting it.
+    case close(EventStream, EventStream.Ending)
     /// Cut the stream after `seconds` on the node's clock (after a `disconnect`).
     case cutAfter(EventStream, seconds: Double)
     /// (Re)arm the participant's expiry for the token issued at `issuedAt`, due at `at` (node clock).
@@ -84,7 +84,7 @@ final class Outbox: @unchecked Sendable {
 
     private func perform(_ effect: NodeEffect) {
         switch effect {
-        case .close(let stream, let error): stream.close(error: error)
+        case .close(let stream, let ending): stream.end(ending)
         case .cutAfter(let stream, let seconds):
             _ = clock.schedule(at: clock.now() + seconds) { stream.close(error: true) }
         case .armExpiry(let slot, let uuid, let issuedAt, let at):
@@ -102,11 +102,21 @@ final class Outbox: @unchecked Sendable {
 
 extension NodeState {
     /// Ends every stream of participant `uuid` (cleanly or cut); nothing more is written to them.
-    mutating func closeStreams(of uuid: String, error: Bool) {
+    mutating func closeStreams(of uuid: String, error: Bool) { closeStreams(of: uuid, error ? .cut : .clean) }
+
+    /// Ends every stream of participant `uuid` as `ending` says; nothing more is written to them.
+    mutating func closeStreams(of uuid: String, _ ending: EventStream.Ending) {
         for id in participants[uuid]?.streamIDs ?? [] {
             guard let stream = streams[id]?.stream else { continue }
             streams[id]?.closing = true
-            effects.append(.close(stream, error: error))
+            effects.append(.close(stream, ending))
+        }
+    }
+
+    /// The open streams of participant `uuid` (not those being ended).
+    func openStreams(of uuid: String) -> [EventStream] {
+        (participants[uuid]?.streamIDs ?? []).compactMap { id in
+            streams[id].flatMap { $0.closing ? nil : $0.stream }
         }
     }
 

@@ -239,7 +239,7 @@ struct NodeState {
             guard let stream = streams[id]?.stream else { continue }
             streams[id]?.closing = true
             // On the node's clock: under a manual clock the cut comes when the test advances it.
-            effects.append(delay > 0 ? .cutAfter(stream, seconds: delay) : .close(stream, error: true))
+            effects.append(delay > 0 ? .cutAfter(stream, seconds: delay) : .close(stream, .cut))
         }
         ejected.insert(uuid)
         leave(uuid)
@@ -300,7 +300,8 @@ struct NodeState {
     /// Opens an event stream for participant `uuid` and queues the initial burst on it.
     /// The shell tells the node when it closes (`streamClosed`).
     mutating func openStream(for uuid: String, conf: ConferenceState) -> EventStream {
-        let stream = EventStream(heartbeatInterval: conf.config.keepaliveInterval)
+        let stream = EventStream(heartbeatInterval: conf.config.keepaliveInterval,
+                                 blankLineAfterComments: conf.config.keepaliveBlankLine)
         streamCounter += 1
         streams[stream.id] = StreamSlot(stream: stream, participant: uuid, number: streamCounter)
         participants[uuid]?.streamIDs.append(stream.id)

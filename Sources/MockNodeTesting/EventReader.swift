@@ -34,7 +34,7 @@ public final class EventReader: @unchecked Sendable {
             case .data(let bytes):
                 rawText += String(decoding: bytes, as: UTF8.self)
                 queued += parser.feed(bytes)
-            case .end, .cut:
+            case .end, .cut, .reset:
                 parser.finish()
                 ending = chunk
             }

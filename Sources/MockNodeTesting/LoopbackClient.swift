@@ -6,6 +6,8 @@ public enum LoopbackClientError: Error, Equatable, CustomStringConvertible {
     case connectFailed(String)
     case timedOut
     case closedByPeer
+    /// The server reset the connection (RST).
+    case reset
     case malformed(String)
 
     init(_ failure: LoopbackSocket.Failure) {
@@ -13,6 +15,7 @@ public enum LoopbackClientError: Error, Equatable, CustomStringConvertible {
         case .connectFailed(let why): self = .connectFailed(why)
         case .timedOut: self = .timedOut
         case .closedByPeer: self = .closedByPeer
+        case .reset: self = .reset
         }
     }
 
@@ -21,6 +24,7 @@ public enum LoopbackClientError: Error, Equatable, CustomStringConvertible {
         case .connectFailed(let why): return "connect failed: \(why)"
         case .timedOut: return "timed out waiting for the server"
         case .closedByPeer: return "connection closed by the server"
+        case .reset: return "connection reset by the server"
         case .malformed(let what): return "malformed response: \(what)"
         }
     }
@@ -43,6 +47,8 @@ public enum ChunkRead: Equatable, Sendable {
     case end
     /// The connection closed without a terminating chunk: a cut stream.
     case cut
+    /// The connection was reset (RST).
+    case reset
 }
 
 /// A deliberately plain, blocking HTTP/1.1 client over one TCP connection,
@@ -111,6 +117,7 @@ public final class LoopbackClient {
                 case .data(let d): body += d
                 case .end: break loop
                 case .cut: throw LoopbackClientError.closedByPeer
+                case .reset: throw LoopbackClientError.reset
                 }
             }
         } else if let length = headers["Content-Length"].flatMap({ Int($0) }) {
@@ -124,7 +131,7 @@ public final class LoopbackClient {
     /// Reads the next chunk of a chunked body.
     public func readChunk() throws -> ChunkRead {
         let sizeLine: String
-        do { sizeLine = try readLine() } catch LoopbackClientError.closedByPeer { return .cut }
+        do { sizeLine = try readLine() } catch LoopbackClientError.closedByPeer { return .cut } catch LoopbackClientError.reset { return .reset }
         let hex = sizeLine.split(separator: ";").first.map(String.init) ?? ""
         guard let size = Int(hex.trimmingCharacters(in: .whitespaces), radix: 16) else {
             throw LoopbackClientError.malformed("chunk size '\(sizeLine)'")
@@ -134,7 +141,7 @@ public final class LoopbackClient {
             return .end
         }
         let data: [UInt8]
-        do { data = try readExactly(size) } catch LoopbackClientError.closedByPeer { return .cut }
+        do { data = try readExactly(size) } catch LoopbackClientError.closedByPeer { return .cut } catch LoopbackClientError.reset { return .reset }
         _ = try readLine()
         return .data(data)
     }

@@ -7,8 +7,7 @@ extension CheckLibrary {
     static func reconnected(_ r: RunRecord, within: Double, resync: Bool) -> CheckResult {
         let expected = "a new event stream within \(Number.text(within)) s of the node cutting it, `reconnected` reported"
             + (resync ? ", then a roster equal to the new stream's participant sync" : "")
-        let cut = r.journal.first { $0.kind == .action && $0.action == "drop_stream" }
-            ?? r.journal.first { $0.kind == .streamClose && $0.reason == "error" }
+        let cut = firstCut(r)
         guard let cut else { return verdict(false, expected, "the node never cut the stream", []) }
         guard let open = r.journal.first(where: { $0.kind == .streamOpen && $0.seq > cut.seq }) else {
             let tries = r.requests("events").filter { $0.seq > cut.seq }
@@ -41,6 +40,13 @@ extension CheckLibrary {
         }
         return verdict(problems.isEmpty, expected,
                        problems.isEmpty ? "reconnected \(seconds(gap)) after the cut" : problems.joined(separator: "; "), evidence)
+    }
+
+    /// Where the node first ended the client's stream on purpose: a `drop_stream` (any way) or
+    /// `cut_in_event` action, else the first stream it closed by cutting or resetting it.
+    static func firstCut(_ r: RunRecord) -> JournalEntry? {
+        r.journal.first { $0.kind == .action && ($0.action == "drop_stream" || $0.action == "cut_in_event") }
+            ?? r.journal.first { $0.kind == .streamClose && ($0.reason == "error" || $0.reason == "reset") }
     }
 
     static func uuids(_ roster: JSONValue) -> [String] {
@@ -163,8 +169,7 @@ extension CheckLibrary {
 
     static func reconnectBackoff(_ r: RunRecord) -> CheckResult {
         let expected = "after the node cut the stream, each delay between reconnect attempts at least half the first, the last a quarter longer than the first"
-        let cut = r.journal.first { $0.kind == .action && $0.action == "drop_stream" }
-            ?? r.journal.first { $0.kind == .streamClose && $0.reason == "error" }
+        let cut = firstCut(r)
         guard let cut else { return verdict(false, expected, "the node never cut the stream", []) }
         // Attempts after the cut, up to and including the first that opened a stream.
         var attempts: [JournalEntry] = []

@@ -12,7 +12,7 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, EventStream
     let items: AsyncThrowingStream<Item, Error>
     private let continuation: AsyncThrowingStream<Item, Error>.Continuation
     private let lock = NSLock()
-    private var parser = SSEParser()
+    private var parser: any EventStreamParsing
     private var lastByte = Date()
     private var finished = false
     private var session: URLSession?
@@ -20,9 +20,10 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, EventStream
     private var watchdog: Task<Void, Never>?
     private let idleTimeout: Double
 
-    init(request: URLRequest, idleTimeout: Double) {
+    init(request: URLRequest, idleTimeout: Double, parser: any EventStreamParsing = SSEParser()) {
         (items, continuation) = AsyncThrowingStream.makeStream(of: Item.self)
         self.idleTimeout = idleTimeout
+        self.parser = parser
         super.init()
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = max(idleTimeout * 4, 3600)
@@ -64,14 +65,15 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, EventStream
     /// `taskDone`: the task has completed, so it must not be cancelled (cancelling a
     /// finished task can crash FoundationNetworking: "task that is not in the registry").
     private func finish(_ end: EventStreamEnd?, taskDone: Bool = false) {
-        let (task, session, watchdog): (URLSessionDataTask?, URLSession?, Task<Void, Never>?) = lock.withLock {
-            guard !finished else { return (nil, nil, nil) }
+        let (task, session, watchdog, tail): (URLSessionDataTask?, URLSession?, Task<Void, Never>?, [SSEEvent]) = lock.withLock {
+            guard !finished else { return (nil, nil, nil, []) }
             finished = true
-            parser.finish()
+            let tail = parser.end()
             defer { self.task = nil; self.session = nil; self.watchdog = nil }
-            return (self.task, self.session, self.watchdog)
+            return (self.task, self.session, self.watchdog, tail)
         }
         guard task != nil || session != nil else { return }
+        for e in tail { continuation.yield(.event(e)) }
         if let end, end != .cancelled { continuation.finish(throwing: end) } else { continuation.finish() }
         watchdog?.cancel()
         // URLSession's cancel waits on its own queue; done inline it can deadlock
@@ -104,12 +106,15 @@ final class EventSourceConnection: NSObject, URLSessionDataDelegate, EventStream
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let events: [SSEEvent] = lock.withLock {
-            guard !finished else { return [] }
+        let parsed: Result<[SSEEvent], Error> = lock.withLock {
+            guard !finished else { return .success([]) }
             lastByte = Date()
-            return parser.feed(data)
+            return Result { try parser.feed(data) }
         }
-        for e in events { continuation.yield(.event(e)) }
+        switch parsed {
+        case .success(let events): for e in events { continuation.yield(.event(e)) }
+        case .failure(let error): finish(.failed("\(error)"))
+        }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {

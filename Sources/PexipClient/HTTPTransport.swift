@@ -17,8 +17,18 @@ public final class URLSessionTransport: PexipTransport {
     }()
 
     let session: URLSession
+    private let makeParser: @Sendable () -> any EventStreamParsing
 
-    public init() { session = URLSessionTransport.shared }
+    public init() {
+        session = URLSessionTransport.shared
+        makeParser = { SSEParser() }
+    }
+
+    /// A transport whose event streams are parsed by `parser` (the broken client's faulty ones).
+    package init(parser: @escaping @Sendable () -> any EventStreamParsing) {
+        session = URLSessionTransport.shared
+        makeParser = parser
+    }
 
     /// Sends a request; transport failures become `.unreachable`.
     ///
@@ -58,7 +68,7 @@ public final class URLSessionTransport: PexipTransport {
         var request = URLRequest(url: exchange.url)
         request.httpMethod = exchange.method
         for (k, v) in exchange.headers { request.setValue(v, forHTTPHeaderField: k) }
-        let connection = EventSourceConnection(request: request, idleTimeout: idleTimeout)
+        let connection = EventSourceConnection(request: request, idleTimeout: idleTimeout, parser: makeParser())
         connection.start()
         return connection
     }

@@ -87,7 +87,13 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
     func openStream(_ request: HTTPExchange, idleTimeout: Double) -> any EventStreamConnection {
         let n = state.streamOpened()
         if bugs.has("no-reconnect"), n > 1 { return EndedStream(end: .status(403)) }
-        return FilteredStream(inner: inner.openStream(request, idleTimeout: idleTimeout), number: n, bugs: bugs, state: state)
+        let timeout = bugs.has("short-idle-timeout") ? 1 : idleTimeout
+        let quirks = bugs.quirks
+        // URLSession on Linux cannot trust the scenario's CA: over HTTPS the reference parser reads.
+        let stream = quirks.any && request.url.scheme == "http"
+            ? URLSessionTransport(parser: { QuirkyParser(quirks) }).openStream(request, idleTimeout: timeout)
+            : inner.openStream(request, idleTimeout: timeout)
+        return FilteredStream(inner: stream, number: n, bugs: bugs, state: state)
     }
 
     func shutdown() async { await inner.shutdown() }
@@ -140,6 +146,17 @@ final class FilteredStream: EventStreamConnection, @unchecked Sendable {
                         }
                         continuation.yield(item)
                     }
+                    continuation.finish()
+                } catch EventStreamEnd.failed(let why) where bugs.has("stream-error-is-fatal") {
+                    write(["type": "failed", "reason": "unreachable", "detail": .string("event stream failed: \(why) (broken on purpose)")])
+                    exit(1)
+                } catch EventStreamEnd.endedCleanly where bugs.has("clean-end-is-final") {
+                    write(["type": "disconnected", "reason": "the event stream ended (broken on purpose)"])
+                    exit(0)
+                } catch EventStreamEnd.endedCleanly where bugs.like == "android" {
+                    // Its event flow completes without an error and is never retried: no more
+                    // events, while the token is refreshed on.
+                    while !Task.isCancelled { try? await Task.sleep(nanoseconds: 100_000_000) }
                     continuation.finish()
                 } catch EventStreamEnd.status(let code) where bugs.has("retryable-is-fatal") && [502, 503, 504].contains(code) {
                     continuation.finish(throwing: EventStreamEnd.status(403))

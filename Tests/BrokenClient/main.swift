@@ -100,6 +100,9 @@ struct Bugs: Sendable {
         "drop-is-fatal", "no-reconnect", "ignore-disconnect-event", "unknown-event-fatal", "stop-reading-after-10",
         "no-resync", "ignore-participant-delete", "request-after-leave", "ignore-dns", "no-failover", "refresh-needs-events",
         "stop-refreshing-after-failure", "late-refresh", "ignore-refer", "refer-token-dropped",
+        // the event stream
+        "keep-partial-event", "whole-lines-per-read", "empty-event-on-comment", "bare-comment-fatal",
+        "stream-error-is-fatal", "clean-end-is-final", "short-idle-timeout",
         // timing
         "hot-reconnect", "fixed-reconnect-delay",
     ]
@@ -136,6 +139,17 @@ struct Bugs: Sendable {
     }
 
     func has(_ name: String) -> Bool { names.contains(name) }
+
+    /// The parser quirks of the bugs (and of the client imitated).
+    var quirks: QuirkyParser.Quirks {
+        var q = QuirkyParser.Quirks()
+        q.keepPartialEvent = has("keep-partial-event")
+        q.wholeLinesPerRead = has("whole-lines-per-read")
+        q.emptyEventOnComment = has("empty-event-on-comment")
+        q.bareCommentFatal = has("bare-comment-fatal")
+        q.blocks = like == "swift"
+        return q
+    }
 
     /// The session timing of the bugs and of the client imitated.
     func timing(_ t: SessionTiming) -> SessionTiming {

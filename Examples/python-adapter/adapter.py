@@ -477,7 +477,7 @@ def read_events(response):
 # ---------------------------------------------------------------- joining
 
 def join(node, alias, start, commands, one_time_token=None):
-    """Asks for a token, answering PIN and extension prompts; returns the token's result."""
+    """Asks for a token, answering PIN, extension and single sign-on prompts; returns the token's result."""
     body = {"display_name": start.get("display_name") or "python-adapter"}
     if one_time_token:
         body["token"] = one_time_token  # from a refer: admits without a PIN
@@ -504,6 +504,29 @@ def join(node, alias, start, commands, one_time_token=None):
             if answer["type"] == "leave":
                 return None
             pin = answer.get("pin") or ""
+            continue
+        if status == 403 and isinstance(result, dict) and "redirect_url" in result:
+            # Sign in at the provider the node sends us to; the runner plays the user there.
+            if body.get("sso_token"):
+                raise Failure("forbidden", "the node asked to sign in again")
+            idp = result.get("redirect_idp") or {}
+            say("sso_required", redirect_url=result["redirect_url"], idp=idp)
+            answer = commands.next(("sso", "leave"))
+            if answer["type"] == "leave" or not answer.get("sso_token"):
+                return None
+            body["chosen_idp"] = idp.get("uuid") or result.get("idp_uuid")
+            body["sso_token"] = answer["sso_token"]
+            continue
+        if status == 403 and isinstance(result, dict) and "idp" in result:
+            if body.get("chosen_idp"):
+                raise Failure("forbidden", "the node asked again for an identity provider")
+            if not result["idp"]:
+                raise Failure("forbidden", "single sign-on is required, but the node offers no identity provider")
+            say("sso_required", idps=result["idp"])
+            answer = commands.next(("sso", "leave"))
+            if answer["type"] == "leave" or not answer.get("idp"):
+                return None
+            body["chosen_idp"] = answer["idp"]
             continue
         if status == 403 and isinstance(result, dict) and "conference_extension" in result:
             if "conference_extension" in body:

@@ -24,7 +24,7 @@ public struct Transcript: Sendable {
 }
 
 /// Runs one driver-protocol session with a client: sends `start`, answers
-/// prompts from `answers` (`pin`, `extension`), lets `onMessage` react to
+/// prompts from `answers` (`pin`, `extension`, `sso_idp`, `sso_token`), lets `onMessage` react to
 /// each message (e.g. a scenario's timeline), and at the deadline sends
 /// `leave`, then stops the client as `ClientProcess.stop` does.
 public final class DriverSession: @unchecked Sendable {
@@ -33,6 +33,10 @@ public final class DriverSession: @unchecked Sendable {
     private var wantsLeave = false
     private let observer: (@Sendable (_ sent: Bool, _ message: JSONValue) -> Void)?
     private let leaveLock = NSLock()
+    /// Signs the user in at the identity provider of an `sso_required` redirect (its
+    /// `redirect_url` and provider uuid), as a person at the login page would: the
+    /// `sso_token`, or nil to leave instead.
+    public var ssoSignIn: (@Sendable (_ redirectURL: String, _ idp: String) -> String?)?
 
     /// `observer` sees every message sent to the client (`sent` true) and every one it reported, as they pass.
     public init(client: ClientProcess, observer: (@Sendable (_ sent: Bool, _ message: JSONValue) -> Void)? = nil) {
@@ -58,6 +62,25 @@ public final class DriverSession: @unchecked Sendable {
     private func received(_ message: JSONValue, into transcript: inout Transcript) {
         transcript.messages.append((elapsed, message))
         observer?(false, message)
+    }
+
+    /// The answer to an `sso_required` report: the provider to choose (`answers["sso_idp"]`,
+    /// by uuid or name, among those listed), or for a redirect the `sso_token`
+    /// (`answers["sso_token"]` as given, else a sign-in at the provider).
+    private func ssoAnswer(_ m: JSONValue, _ answers: [String: String]) -> JSONValue? {
+        if let listed = m["idps"]?.arrayValue {
+            guard let wanted = answers["sso_idp"] else { return nil }
+            let match = listed.first { $0["uuid"]?.stringValue == wanted }
+                ?? listed.first { $0["name"]?.stringValue?.lowercased() == wanted.lowercased() }
+            return ["type": "sso", "idp": .string(match?["uuid"]?.stringValue ?? wanted)]
+        }
+        if let url = m["redirect_url"]?.stringValue {
+            if let token = answers["sso_token"] { return ["type": "sso", "sso_token": .string(token)] }
+            guard answers["sso_idp"] != nil, let idp = m["idp"]?["uuid"]?.stringValue,
+                  let token = ssoSignIn?(url, idp) else { return nil }
+            return ["type": "sso", "sso_token": .string(token)]
+        }
+        return nil
     }
 
     public func run(start: JSONValue, answers: [String: String] = [:], deadline: Double, grace: Double = 2,
@@ -87,6 +110,8 @@ public final class DriverSession: @unchecked Sendable {
                     if let pin = answers["pin"] { send(["type": "pin", "pin": .string(pin)]) } else { leave() }
                 case "extension_required":
                     if let ext = answers["extension"] { send(["type": "extension", "extension": .string(ext)]) } else { leave() }
+                case "sso_required":
+                    if let answer = ssoAnswer(m, answers) { send(answer) } else { leave() }
                 default:
                     break
                 }

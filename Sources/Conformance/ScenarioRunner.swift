@@ -145,6 +145,11 @@ public struct ScenarioRunner: Sendable {
         let session = DriverSession(client: client) { sent, message in
             _ = try? node.note(sent ? RunRecord.runnerLabel : RunRecord.clientLabel, data: message.jsonText)
         }
+        session.ssoSignIn = { url, idp in
+            // The conference is the redirect's `conference` query (the node's own login page).
+            let alias = URLComponents(string: url)?.queryItems?.first { $0.name == "conference" }?.value ?? scenario.client.conference
+            return try? node.ssoLogin(conference: alias, idp: idp)
+        }
         let timeline = TimelineExecutor(steps: scenario.timeline, node: node) { session.send($0) }
         timeline.start()
         let transcript = session.run(start: startMessage(scenario, node: node, caPEM: caPEM, dns: dns?.address), answers: scenario.client.answers,

@@ -128,6 +128,7 @@ extension NodeState {
         }
         let c = conf.config
         let role: TokenRole
+        var signedIn = false
         // A one-time token comes in the body (Android, PexRTC) or the `token`
         // header (Swift). An unknown one in the body is refused; an unknown
         // header is ignored, since some clients send their old session token
@@ -141,6 +142,10 @@ extension NodeState {
             role = grant.role
             if let old = grant.movedFrom { moved(old) }
         } else {
+            if !c.ssoIDPs.isEmpty {
+                if let prompt = ssoGate(c, conf, body, host: req.headers["Host"]) { return prompt }
+                signedIn = true
+            }
             switch decideRole(c, pinHeader: req.headers["pin"]) {
             case .role(let r): role = r
             case .challenge(let challenge): return Reply.lazy(403, challenge)
@@ -149,10 +154,11 @@ extension NodeState {
         }
         let serviceType: ServiceType = conf.status.locked && role == .guest ? .waitingRoom
             : c.type == .lecture ? .lecture : .conference
-        let p = ParticipantState(
+        var p = ParticipantState(
             uuid: bodies.freshUUID ?? TokenGenerator.uuid(), displayName: body.displayName ?? "", role: role,
             conferenceKey: conf.key, receptionKey: receptionKey, dialledAlias: dialled, simulated: false,
             callTag: body.callTag ?? "", vendor: req.headers["User-Agent"] ?? "", serviceType: serviceType)
+        p.idpAuthenticated = signedIn
         note.participant = p.uuid
         join(p)
         let token = issueToken(for: p.uuid, lifetime: c.expires, grace: c.expiryGrace, token: bodies.freshToken)
@@ -183,6 +189,43 @@ extension NodeState {
         result.liveCaptionsAvailable = false
         result.allow1080p = false
         return Reply.ok(result)
+    }
+
+    /// Single sign-on before the PIN: without `chosen_idp` the list of providers (or, with
+    /// `sso_redirect_first`, the redirect to the only one); with it, the redirect to that
+    /// provider; with an `sso_token` from a sign-in there, nil: go on. PexRTC sends the
+    /// literal `none` for both fields when it has nothing.
+    mutating func ssoGate(_ c: ConferenceConfig, _ conf: ConferenceState, _ body: RequestTokenRequest,
+                          host: String?) -> NodeReply? {
+        func given(_ v: String?) -> String? {
+            guard let t = v?.trimmingCharacters(in: .whitespaces), !t.isEmpty, t.lowercased() != "none" else { return nil }
+            return t
+        }
+        let chosen = given(body.chosenIDP)
+        if let ssoToken = given(body.ssoToken) {
+            guard let grant = ssoGrants[ssoToken], grant.conferenceKey == conf.key, grant.expiresAt > clock.now(),
+                  chosen == nil || chosen == grant.idp else {
+                return Reply.lazy(403, WireMessage.ssoFailed, word: c.invalidPINStatusWord)
+            }
+            ssoGrants.removeValue(forKey: ssoToken)
+            return nil
+        }
+        let idp: IdentityProvider
+        if let chosen {
+            guard let match = c.ssoIDPs.first(where: { $0.uuid == chosen }) else {
+                return Reply.lazy(403, WireMessage.unknownIDP, word: c.invalidPINStatusWord)
+            }
+            idp = match
+        } else if c.ssoRedirectFirst, let only = c.ssoIDPs.first {
+            idp = only
+        } else {
+            return Reply.lazy(403, SSOChallenge(idp: c.ssoIDPs))
+        }
+        let authority = host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        let alias = c.alias.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "=", "+"])) ?? c.alias
+        let segment = idp.uuid.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? idp.uuid
+        let url = "\(scheme)://\(authority)/_mock/sso/\(segment)?conference=\(alias)"
+        return Reply.lazy(403, SSORedirect(redirectURL: url, redirectIDP: idp))
     }
 
     enum RoleDecision { case role(TokenRole), challenge(PinChallenge), invalidPIN }

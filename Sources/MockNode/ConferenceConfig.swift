@@ -81,6 +81,11 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     public var chatEnabled: Bool
     /// Whether a sender also receives its own `message_received`.
     public var chatEcho: Bool
+    /// Identity providers a participant must sign in with (single sign-on); empty = no SSO.
+    public var ssoIDPs: [IdentityProvider]
+    /// With exactly one provider: the first `request_token` is answered with the redirect at
+    /// once, without the list to choose from.
+    public var ssoRedirectFirst: Bool
     /// Whether the conference starts locked (guests wait in `waiting_room`).
     public var locked: Bool
     public var guestsCanPresent: Bool
@@ -120,6 +125,8 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         initialBurst = EventName.defaultInitialBurst
         chatEnabled = true
         chatEcho = false
+        ssoIDPs = []
+        ssoRedirectFirst = false
         locked = false
         guestsCanPresent = true
         participants = []
@@ -135,6 +142,13 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         case revokeOnRefresh = "revoke_on_refresh", versionID = "version_id", directMedia = "direct_media"
         case initialBurst = "initial_burst", chatEnabled = "chat_enabled", chatEcho = "chat_echo"
         case guestsCanPresent = "guests_can_present", disconnectCutDelay = "disconnect_cut_delay"
+        case ssoIDPs = "sso_idps", ssoRedirectFirst = "sso_redirect_first"
+    }
+
+    /// A provider in a conference file: `{name, uuid?}` (a stable uuid from its place by default).
+    private struct ProviderEntry: Decodable {
+        var name: String
+        var uuid: String?
     }
 
     public init(from decoder: Decoder) throws {
@@ -163,6 +177,10 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         initialBurst = try c.decodeIfPresent([String].self, forKey: .initialBurst) ?? d.initialBurst
         chatEnabled = try c.decodeIfPresent(Bool.self, forKey: .chatEnabled) ?? d.chatEnabled
         chatEcho = try c.decodeIfPresent(Bool.self, forKey: .chatEcho) ?? d.chatEcho
+        ssoIDPs = try (c.decodeIfPresent([ProviderEntry].self, forKey: .ssoIDPs) ?? []).enumerated().map { i, e in
+            IdentityProvider(uuid: e.uuid ?? String(format: "5a5a0000-0000-4000-8000-%012d", i + 1), name: e.name)
+        }
+        ssoRedirectFirst = try c.decodeIfPresent(Bool.self, forKey: .ssoRedirectFirst) ?? d.ssoRedirectFirst
         locked = try c.decodeIfPresent(Bool.self, forKey: .locked) ?? d.locked
         guestsCanPresent = try c.decodeIfPresent(Bool.self, forKey: .guestsCanPresent) ?? d.guestsCanPresent
         participants = try c.decodeIfPresent([Present].self, forKey: .participants) ?? d.participants
@@ -219,6 +237,15 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
             out.append((.layouts, "layouts must list at least one layout id, none empty"))
         } else if !layouts.contains(layout) {
             out.append((.layout, "layout '\(layout)' is not among layouts (\(layouts.joined(separator: ", ")))"))
+        }
+        if Set(ssoIDPs.map(\.uuid)).count != ssoIDPs.count || ssoIDPs.contains(where: { $0.uuid.isEmpty || $0.name.isEmpty }) {
+            out.append((.ssoIDPs, "sso_idps must each have a name and a uuid of their own"))
+        }
+        if ssoRedirectFirst && ssoIDPs.count != 1 {
+            out.append((.ssoRedirectFirst, "sso_redirect_first needs exactly one entry in sso_idps"))
+        }
+        if type == .reception && !ssoIDPs.isEmpty {
+            out.append((.ssoIDPs, "sso_idps belong on the conference a reception leads to, not the reception"))
         }
         if type != .reception && !targets.isEmpty {
             out.append((.targets, "targets only apply to type: reception"))

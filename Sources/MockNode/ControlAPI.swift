@@ -35,6 +35,8 @@ extension MockNode {
     /// `GET /_mock`: every route with what it does, its fields and its answer.
     static let controlIndex: [String: String] = {
         var index = Dictionary(uniqueKeysWithValues: ControlQuery.allCases.map(\.help))
+        index["GET /_mock/sso/<idp uuid>?conference=A"] =
+            "an identity provider's login page (the node's SSO redirect_url): signs in at once and shows the sso_token, posting it to the opener; JSON {result, token, idp} for Accept: application/json"
         for spec in NodeCommand.specs {
             for route in spec.routes {
                 var text = spec.summary
@@ -61,6 +63,7 @@ extension MockNode {
     }
 
     private func routeControl(_ req: HTTPRequest, _ p: [String]) throws -> HTTPResult {
+        if req.method == "GET", p.count == 2, p[0] == "sso" { return try ssoPage(req, idp: p[1]) }
         if req.method == "GET", let query = ControlQuery.allCases.first(where: { p.joined(separator: "/") == $0.path }) {
             return try controlReply(200, read(query, req))
         }
@@ -126,6 +129,34 @@ extension MockNode {
             throw MockNodeError.badRequest("\(name) must be a whole number from \(range.lowerBound)\(upper) (got '\(text)')")
         }
         return n
+    }
+
+    /// `GET /_mock/sso/<idp>?conference=<alias>`: the identity provider's login page, signed in
+    /// at once. A page with the `sso_token` that posts it to the window that opened it (as
+    /// PexRTC's pop-up waits for: `{result: "success", token}`); JSON for `Accept: application/json`.
+    private func ssoPage(_ req: HTTPRequest, idp: String) throws -> HTTPResult {
+        let alias = req.queryValue("conference") ?? ""
+        guard !alias.isEmpty else { throw MockNodeError.badRequest("conference (the alias, in the query) is required") }
+        let answer = try perform(.ssoLogin(conference: alias, idp: idp.removingPercentEncoding ?? idp))
+        let token = answer["sso_token"]?.stringValue ?? ""
+        if req.headers["Accept"]?.contains("application/json") == true {
+            return controlReply(200, ["result": "success", "token": .string(token), "idp": answer["idp"] ?? .null])
+        }
+        func html(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let name = answer["idp"]?["name"]?.stringValue ?? idp
+        let page = """
+            <!doctype html><html><head><meta charset="utf-8"><title>MockMCU sign-in: \(html(name))</title></head>
+            <body><p>Signed in at <b>\(html(name))</b> for <b>\(html(alias))</b>.</p>
+            <p>sso_token: <code id="sso_token">\(html(token))</code> (good once, within 60 s)</p>
+            <script>if (window.opener) window.opener.postMessage({result: "success", token: \(WireJSON.text(token))}, "*");</script>
+            </body></html>
+            """
+        var headers = HTTPHeaders()
+        headers.set("Content-Type", "text/html; charset=utf-8")
+        return .response(HTTPResponse(status: 200, headers: headers, body: Array(page.utf8)))
     }
 
     private func controlReply(_ status: Int, _ value: JSONValue) -> HTTPResult {

@@ -71,6 +71,7 @@ public final class MockNode: Sendable {
         var initial = NodeState(clock: configuration.clock, journalLimit: configuration.journalLimit,
                                 journalByteLimit: configuration.journalByteLimit)
         journal = initial.journal
+        initial.scheme = configuration.http.tls == nil ? "http" : "https"
         MockNode.install(configuration.conferences, into: &initial)
         state = StateLock(initial)
         outbox.onExpiry { [weak self] uuid, issuedAt in self?.expiryDue(uuid, issuedAt: issuedAt) }

@@ -178,6 +178,22 @@ extension MockNode {
         case .transfer(let uuid, let alias, let role):
             return try refer(uuid, to: alias, role: role, moving: true)
 
+        case .ssoLogin(let alias, let idp):
+            return try mutate { s in
+                let conf = try s.conference(alias)
+                let providers = conf.config.ssoIDPs
+                guard !providers.isEmpty else {
+                    throw MockNodeError.badRequest("conference '\(conf.config.alias)' has no sso_idps")
+                }
+                guard let chosen = idp.isEmpty ? providers.first
+                        : providers.first(where: { $0.uuid == idp }) ?? providers.first(where: { $0.name.lowercased() == idp.lowercased() }) else {
+                    throw MockNodeError.badRequest("no identity provider '\(idp)' in '\(conf.config.alias)'; it has: "
+                                                   + providers.map { "\($0.name) (\($0.uuid))" }.joined(separator: ", "))
+                }
+                let token = s.ssoLogin(conf, idp: chosen)
+                return ["sso_token": .string(token), "idp": JSONValue.from(chosen)]
+            }
+
         case .maintenance(let on):
             mutate { s in
                 s.maintenance = on
@@ -213,6 +229,7 @@ extension MockNode {
                 s.ejected = []
                 s.expiryQueues = [:]
                 s.oneTime = [:]
+                s.ssoGrants = [:]
                 s.faults = []
                 s.maintenance = false
                 s.journal.reset()

@@ -31,6 +31,7 @@ public enum NodeCommand: Sendable, Equatable {
     case comment(String, text: String, blankLine: Bool?)
     case refer(String, to: String, role: TokenRole?)
     case transfer(String, to: String, role: TokenRole?)
+    case ssoLogin(conference: String, idp: String)
     case maintenance(Bool)
     case fail(FaultRule)
     case clearFaults
@@ -63,6 +64,7 @@ public enum NodeCommand: Sendable, Equatable {
         case .comment(_, _, let blank): return blank == false ? "comment (no blank line)" : "comment"
         case .refer(_, let alias, _): return "refer to \(alias)"
         case .transfer(_, let alias, _): return "transfer to \(alias)"
+        case .ssoLogin(_, let idp): return "sign in at \(idp)"
         case .maintenance(let on): return on ? "maintenance on" : "maintenance off"
         case .fail(let rule): return "fault: \(rule.label) ×\(rule.count)"
         case .clearFaults: return "clear faults"
@@ -424,6 +426,12 @@ extension NodeCommand {
              [participant, field("alias", "conference alias", required: true), field("role", "HOST|GUEST (default: as now)")],
              reply: "{token}", shorthand: "alias") { a in
             .transfer(try a.required("participant"), to: try a.required("alias"), role: try a.tokenRole())
+        },
+        spec("sso_login", [route("POST", "conferences/<alias>/sso_login")],
+             "sign in at one of the conference's identity providers, as a user at its login page would (GET /_mock/sso/<idp uuid>?conference=<alias> is that page): the sso_token for request_token, good once within 60 s",
+             [conference, field("idp", "the provider's uuid or name (default: the first)")], reply: "{sso_token, idp}",
+             shorthand: "idp") { a in
+            .ssoLogin(conference: try a.required("conference"), idp: try a.text("idp") ?? "")
         },
         spec("maintenance", [route("POST", "maintenance")], "GET status answers 503 while on",
              [field("on", "true|false (default true)")], reply: "{maintenance}", shorthand: "on") { a in

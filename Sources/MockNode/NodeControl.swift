@@ -167,6 +167,12 @@ extension MockNode {
         try perform(.paceStreams(uuid, pacing))
     }
 
+    /// Signs in at one of the conference's identity providers (uuid or name; empty: the first), as a
+    /// user at its login page would; returns the `sso_token` for `request_token` (good once, 60 s).
+    public func ssoLogin(conference alias: String, idp: String = "") throws -> String {
+        try perform(.ssoLogin(conference: alias, idp: idp))["sso_token"]?.stringValue ?? ""
+    }
+
     /// Freezes (or thaws) a participant's open streams: nothing, not even keep-alives, is written.
     public func stallStreams(of uuid: String, stalled: Bool = true) throws {
         try perform(.stallStreams(uuid, stalled: stalled))

@@ -28,6 +28,8 @@ struct ParticipantState {
     /// Set by `overlaytext`; nil shows the display name.
     var overlayText: String? { didSet { cachedJSON = nil } }
     var showLiveCaptions = false { didSet { cachedJSON = nil } }
+    /// Joined after signing in at an identity provider.
+    var idpAuthenticated = false { didSet { cachedJSON = nil } }
     /// Holds the presentation floor (`take_floor`).
     var presenting = false { didSet { cachedJSON = nil } }
     var currentToken: String?
@@ -86,6 +88,7 @@ struct ParticipantState {
         p.buzzTime = buzzTime
         if let overlayText { p.overlayText = overlayText }
         p.showLiveCaptions = showLiveCaptions
+        p.isIDPAuthenticated = idpAuthenticated
         p.isPresenting = YesNo(presenting)
         if simulated {
             p.uri = "sip:\(displayName.lowercased().replacingOccurrences(of: " ", with: "."))@example.com"
@@ -174,6 +177,13 @@ struct OneTimeToken {
     let expiresAt: Double
     /// A transfer's: the participant who leaves its old conference when the token is used.
     var movedFrom: String? = nil
+}
+
+/// A sign-in at an identity provider: its `sso_token` is good once, for one conference and provider.
+struct SSOGrant {
+    let conferenceKey: String
+    let idp: String
+    let expiresAt: Double
 }
 
 /// A fault rule and how many more requests it applies to.

@@ -13,6 +13,10 @@ struct NodeState {
     var participants: [String: ParticipantState] = [:]
     var tokens: [String: TokenRecord] = [:]
     var oneTime: [String: OneTimeToken] = [:]
+    /// `sso_token`s of sign-ins not yet used.
+    var ssoGrants: [String: SSOGrant] = [:]
+    /// `http` or `https`, for the URLs the node hands out.
+    var scheme = "http"
     /// Participants the node removed (their `release_token` still answers 200).
     var ejected: Set<String> = []
     var faults: [FaultSlot] = []
@@ -282,6 +286,15 @@ struct NodeState {
                                       movedFrom: moving ? uuid : nil)
         recordAction(moving ? "transfer" : "refer", participant: uuid, alias: target.config.alias)
         deliver(to: uuid, event: EventName.refer, data: WireJSON.text(Refer(alias: target.config.alias, token: token)))
+        return token
+    }
+
+    /// A sign-in at provider `idp` for conference `conf`: the `sso_token` (good once, for 60 s).
+    mutating func ssoLogin(_ conf: ConferenceState, idp: IdentityProvider) -> String {
+        if ssoGrants.count >= 1024 { ssoGrants = ssoGrants.filter { $0.value.expiresAt > clock.now() } }
+        let token = "sso-" + TokenGenerator.make()
+        ssoGrants[token] = SSOGrant(conferenceKey: conf.key, idp: idp.uuid, expiresAt: clock.now() + 60)
+        recordAction("sso_login", alias: conf.config.alias, detail: idp.name)
         return token
     }
 

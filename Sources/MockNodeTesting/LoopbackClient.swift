@@ -57,6 +57,8 @@ public enum ChunkRead: Equatable, Sendable {
 public final class LoopbackClient {
     private let socket: LoopbackSocket
     private var buffer: [UInt8] = []
+    /// The `Host` header of its requests: `host:port`, as a browser sends it.
+    private let authority: String
     /// Seconds any single read may wait.
     public var timeout: Double
 
@@ -64,6 +66,7 @@ public final class LoopbackClient {
     /// to play a peer that does not read).
     public init(host: String = "127.0.0.1", port: UInt16, timeout: Double = 10, receiveBuffer: Int? = nil) throws {
         self.timeout = timeout
+        authority = "\(host):\(port)"
         do {
             socket = try LoopbackSocket(host: host, port: port, receiveBuffer: receiveBuffer)
         } catch let failure as LoopbackSocket.Failure {
@@ -82,7 +85,7 @@ public final class LoopbackClient {
     /// Writes a request. Adds Host and, with a body, Content-Length.
     public func sendRequest(method: String, target: String, headers: [(String, String)] = [],
                             body: [UInt8] = [], keepAlive: Bool = true) throws {
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(authority)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
         if !keepAlive { head += "Connection: close\r\n" }

@@ -1,7 +1,7 @@
 import Foundation
 import PexipWire
 
-/// `request_token` with the PIN and Virtual Reception prompts (§2.3, §2.4).
+/// `request_token` with the PIN, Virtual Reception and single sign-on prompts.
 struct JoinFlow {
     let node: NodeClient
     let alias: String
@@ -10,6 +10,8 @@ struct JoinFlow {
     func run() async throws -> RequestTokenResult {
         var pin = options.pin
         var ext = options.conferenceExtension
+        var chosenIDP: String?
+        var ssoToken: String?
         for _ in 0..<8 {
             try Task.checkCancellation()
             var headers: [String: String] = [:]
@@ -17,8 +19,10 @@ struct JoinFlow {
                 let trimmed = pin.trimmingCharacters(in: .whitespaces)
                 headers["pin"] = trimmed.isEmpty ? "none" : trimmed
             }
-            let body = RequestTokenRequest(displayName: options.displayName, conferenceExtension: ext,
+            var body = RequestTokenRequest(displayName: options.displayName, conferenceExtension: ext,
                                            token: options.oneTimeToken)
+            body.chosenIDP = chosenIDP
+            body.ssoToken = ssoToken
             let request = node.exchange(node.url(alias, "request_token"), method: "POST", headers: headers,
                                         body: Data(WireJSON.bytes(body)))
             let (status, data) = try await node.send(request)
@@ -37,6 +41,25 @@ struct JoinFlow {
                         throw PexipClientError.pinRequired(guestPINRequired: challenge.guestPINRequired)
                     }
                     pin = answer
+                } else if let redirect = data.result(SSORedirect.self) {
+                    // Sign in at the provider; an sso_token already sent and not taken is an error answer, not this.
+                    if ssoToken != nil { throw PexipClientError.forbidden("the node asked to sign in again") }
+                    guard let prompt = options.ssoPrompt,
+                          let token = await prompt(.signIn(url: redirect.redirectURL, provider: redirect.redirectIDP)),
+                          !token.isEmpty else {
+                        throw PexipClientError.ssoRequired
+                    }
+                    chosenIDP = redirect.redirectIDP.uuid
+                    ssoToken = token
+                } else if let challenge = data.result(SSOChallenge.self) {
+                    if chosenIDP != nil { throw PexipClientError.forbidden("the node asked again for an identity provider") }
+                    guard !challenge.idp.isEmpty else {
+                        throw PexipClientError.forbidden("single sign-on is required, but the node offers no identity provider")
+                    }
+                    guard let prompt = options.ssoPrompt, let uuid = await prompt(.chooseProvider(challenge.idp)), !uuid.isEmpty else {
+                        throw PexipClientError.ssoRequired
+                    }
+                    chosenIDP = uuid
                 } else if data.result(ExtensionChallenge.self) != nil {
                     if ext != nil { throw PexipClientError.notFound("conference extension '\(ext!)'") }
                     guard let prompt = options.extensionPrompt, let answer = await prompt(), !answer.isEmpty else {

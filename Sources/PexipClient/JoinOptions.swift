@@ -1,4 +1,5 @@
 import Foundation
+import PexipWire
 
 /// Asked of the app when the node wants a PIN.
 public struct PinPrompt: Sendable, Equatable {
@@ -68,6 +69,14 @@ public struct SessionTiming: Sendable {
     public init() {}
 }
 
+/// What the node asked for single sign-on (a 403 to `request_token`).
+public enum SSOPrompt: Sendable, Equatable {
+    /// Choose one of these identity providers: answer its uuid.
+    case chooseProvider([IdentityProvider])
+    /// Sign in at `url` (the provider's login page, for a browser): answer the `sso_token` it gave.
+    case signIn(url: String, provider: IdentityProvider)
+}
+
 /// Everything `PexipSession.join` needs besides the node and alias.
 public struct JoinOptions: Sendable {
     public var displayName: String
@@ -81,6 +90,9 @@ public struct JoinOptions: Sendable {
     public var pinPrompt: (@Sendable (PinPrompt) async -> String?)?
     /// Called when the node asks for a conference extension; return nil to give up.
     public var extensionPrompt: (@Sendable () async -> String?)?
+    /// Called when the node asks for single sign-on (twice in the usual flow: choose a provider,
+    /// then sign in there); return nil to give up.
+    public var ssoPrompt: (@Sendable (SSOPrompt) async -> String?)?
     public var credentials: BasicCredentials?
     public var timing = SessionTiming()
     /// The HTTP stack; nil uses `URLSessionTransport`.

@@ -11,6 +11,8 @@ public enum PexipClientError: Error, Equatable, Sendable, CustomStringConvertibl
     case pinRequired(guestPINRequired: Bool)
     /// A Virtual Reception extension is needed and none was given.
     case extensionRequired
+    /// Single sign-on is needed and it was not done (no prompt handler, or it gave up).
+    case ssoRequired
     /// The node refused for another reason (its words).
     case forbidden(String)
     /// The node could not be reached, or stopped answering.
@@ -30,6 +32,7 @@ public enum PexipClientError: Error, Equatable, Sendable, CustomStringConvertibl
         case .invalidPIN: return "invalid PIN"
         case .pinRequired(let guest): return guest ? "a PIN is required" : "a host PIN is required (guests may join without one)"
         case .extensionRequired: return "a conference extension is required"
+        case .ssoRequired: return "single sign-on is required"
         case .forbidden(let why): return "forbidden: \(why)"
         case .unreachable(let why): return "node unreachable: \(why)"
         case .proxyAuthenticationRequired: return "the proxy in front of the node needs (other) credentials"

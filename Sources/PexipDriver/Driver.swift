@@ -102,6 +102,20 @@ public struct Driver: Sendable {
             guard let answer = await mailbox.take(["extension", "leave"]), answer.type == "extension" else { return nil }
             return answer.string("extension")
         }
+        options.ssoPrompt = { prompt in
+            let idp = { (p: IdentityProvider) -> JSONValue in ["uuid": .string(p.uuid), "name": .string(p.name)] }
+            let field: String
+            switch prompt {
+            case .chooseProvider(let list):
+                reporter.send("sso_required", ["idps": .array(list.map(idp))])
+                field = "idp"
+            case .signIn(let url, let provider):
+                reporter.send("sso_required", ["redirect_url": .string(url), "idp": idp(provider)])
+                field = "sso_token"
+            }
+            guard let answer = await mailbox.take(["sso", "leave"]), answer.type == "sso" else { return nil }
+            return answer.string(field)
+        }
 
         let current = CurrentSession()
         // Started after the first join: until then a leave is the prompts' to take.
@@ -120,7 +134,7 @@ public struct Driver: Sendable {
                 }
             } catch let error as PexipClientError {
                 switch error {
-                case .pinRequired, .extensionRequired, .cancelled:
+                case .pinRequired, .extensionRequired, .ssoRequired, .cancelled:
                     // The prompts only give up when the runner said leave (or input ended): nothing to release.
                     reporter.send("left")
                     return 0

@@ -40,7 +40,7 @@ extension PexipClientError {
         switch self {
         case .notFound: return "not_found"
         case .invalidPIN: return "invalid_pin"
-        case .pinRequired, .extensionRequired, .forbidden, .proxyAuthenticationRequired, .disconnected: return "forbidden"
+        case .pinRequired, .extensionRequired, .ssoRequired, .forbidden, .proxyAuthenticationRequired, .disconnected: return "forbidden"
         case .unreachable, .cancelled: return "unreachable"
         case .protocolError: return "protocol"
         }

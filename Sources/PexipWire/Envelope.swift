@@ -14,6 +14,10 @@ public struct Envelope<Result: Codable & Sendable>: Codable, Sendable {
 public enum WireMessage {
     public static let invalidToken = "Invalid token"
     public static let invalidPIN = "Invalid PIN"
+    /// MockMCU's answer to an `sso_token` it did not issue, or used already (the real text is unknown).
+    public static let ssoFailed = "SSO authentication failed"
+    /// MockMCU's answer to a `chosen_idp` the conference does not offer.
+    public static let unknownIDP = "Unknown identity provider"
     public static let conferenceNotFound = "Neither conference nor gateway found"
     public static let unknownRequest = "Unknown request"
     public static let permissionDenied = "Permission denied"

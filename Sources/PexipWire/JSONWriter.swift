@@ -225,6 +225,34 @@ extension ExtensionChallenge: WireEncodable {
     }
 }
 
+extension IdentityProvider: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        w.object { o in
+            o.field("name", name)
+            o.field("uuid", uuid)
+        }
+    }
+}
+
+extension SSOChallenge: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        w.object { o in
+            o.key("idp")
+            o.array(idp) { w, p in p.write(to: &w) }
+        }
+    }
+}
+
+extension SSORedirect: WireEncodable {
+    public func write(to w: inout JSONWriter) {
+        w.object { o in
+            o.field("idp_uuid", idpUUID)
+            o.field("redirect_idp", redirectIDP)
+            o.field("redirect_url", redirectURL)
+        }
+    }
+}
+
 extension Participant: WireEncodable {
     public func write(to w: inout JSONWriter) {
         w.object { o in

@@ -152,6 +152,45 @@ public struct ExtensionChallenge: Codable, Sendable, Equatable {
     }
 }
 
+/// A SAML identity provider a conference offers for single sign-on.
+public struct IdentityProvider: Codable, Sendable, Equatable, Hashable {
+    public var uuid: String
+    public var name: String
+
+    public init(uuid: String, name: String) {
+        self.uuid = uuid
+        self.name = name
+    }
+}
+
+/// A 403 `result` asking the participant to sign in: `{"idp":[{"uuid","name"}, …]}`. The
+/// client resubmits `request_token` with `chosen_idp` set to one provider's uuid.
+public struct SSOChallenge: Codable, Sendable, Equatable {
+    public var idp: [IdentityProvider]
+
+    public init(idp: [IdentityProvider]) { self.idp = idp }
+}
+
+/// A 403 `result` sending the participant to its provider:
+/// `{"redirect_url", "redirect_idp":{"uuid","name"}, "idp_uuid"}`. Once signed in, the client
+/// resubmits `request_token` with `chosen_idp` and the `sso_token` the provider gave.
+/// (`redirect_idp` is what Pexip's Android and Swift SDKs read, `idp_uuid` what PexRTC reads.)
+public struct SSORedirect: Codable, Sendable, Equatable {
+    public var redirectURL: String
+    public var redirectIDP: IdentityProvider
+    public var idpUUID: String?
+
+    public init(redirectURL: String, redirectIDP: IdentityProvider) {
+        self.redirectURL = redirectURL
+        self.redirectIDP = redirectIDP
+        idpUUID = redirectIDP.uuid
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case redirectURL = "redirect_url", redirectIDP = "redirect_idp", idpUUID = "idp_uuid"
+    }
+}
+
 /// The `result` of a successful `refresh_token`.
 public struct RefreshTokenResult: Codable, Sendable, Equatable {
     public var token: String

@@ -51,6 +51,11 @@ enum CheckParser {
         case "asked_for_extension":
             _ = try params([])
             kind = .askedForExtension
+        case "asked_for_sso":
+            _ = try params([])
+            kind = .askedForSSO
+        case "signed_in":
+            kind = .signedIn(idp: try text(try params(["idp"], main: "idp"), "idp"))
         case "extension_sent":
             kind = .extensionSent(try r.string(need(try params(["extension"], main: "extension"), "extension"), what: "'extension'"))
         case "token_kept_alive":

@@ -32,6 +32,12 @@ public enum CheckKind: Sendable, Equatable {
     case askedForExtension
     /// A `request_token` carried `conference_extension` = this value in its body.
     case extensionSent(String)
+    /// Reported `sso_required` after each single sign-on 403: with the providers the node
+    /// listed, and with the redirect's URL and provider.
+    case askedForSSO
+    /// Signed in: a `request_token` with `chosen_idp` = the provider (uuid or name; nil = any),
+    /// then one with that `chosen_idp` and the `sso_token` of a sign-in there, answered 200.
+    case signedIn(idp: String?)
     /// The node never expired the client's token while it stayed, no refresh storm
     /// (more than `maxPerLifetime` attempts within one token lifetime), at least `minimum` refreshes answered 200.
     case tokenKeptAlive(minimum: Int, maxPerLifetime: Int)
@@ -84,7 +90,7 @@ public enum CheckKind: Sendable, Equatable {
     case reported(String, fields: [String: JSONValue], min: Int?, max: Int?)
 
     /// The check keys of a scenario's `checks:` list.
-    static let keys = ["joined", "asked_for_pin", "pin_header", "asked_for_extension", "extension_sent",
+    static let keys = ["joined", "asked_for_pin", "pin_header", "asked_for_extension", "extension_sent", "asked_for_sso", "signed_in",
                        "token_kept_alive", "refresh_cadence", "refresh_failure_handled", "reconnect_pacing",
                        "reconnect_backoff", "released", "no_request_after", "reconnected", "roster", "failed",
                        "disconnected", "left", "ended", "message", "messages", "sent_message", "followed_refer", "requests", "reported", "not_reported"]

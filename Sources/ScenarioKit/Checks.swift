@@ -85,6 +85,8 @@ extension CheckKind {
         case .pinHeader(let pin): return "pin_header(pin: \(pin))"
         case .askedForExtension: return "asked_for_extension"
         case .extensionSent(let x): return "extension_sent(\(x))"
+        case .askedForSSO: return "asked_for_sso"
+        case .signedIn(let idp): return "signed_in" + Self.args(["idp": idp])
         case .tokenKeptAlive(let m, let x): return "token_kept_alive(minimum: \(m), max_per_lifetime: \(x))"
         case .refreshCadence(let e, let l, let t): return "refresh_cadence(early: \(n(e)), late: \(n(l)), tolerance: \(n(t)))"
         case .refreshFailureHandled: return "refresh_failure_handled"
@@ -135,6 +137,8 @@ extension CheckKind {
         case .pinHeader(let pin): result = CheckLibrary.pinHeader(r, pin: pin)
         case .askedForExtension: result = CheckLibrary.askedForExtension(r)
         case .extensionSent(let x): result = CheckLibrary.extensionSent(r, x)
+        case .askedForSSO: result = CheckLibrary.askedForSSO(r)
+        case .signedIn(let idp): result = CheckLibrary.signedIn(r, idp: idp)
         case .tokenKeptAlive(let m, let x): result = CheckLibrary.tokenKeptAlive(r, minimum: m, maxPerLifetime: x)
         case .refreshCadence(let e, let l, let t): result = CheckLibrary.refreshCadence(r, early: e, late: l, tolerance: t)
         case .refreshFailureHandled: result = CheckLibrary.refreshFailureHandled(r)

@@ -47,7 +47,7 @@ public struct Scenario: Sendable {
 
 /// The feature names of the driver protocol; a client declares those it has.
 public enum Feature {
-    public static let all = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "srv_discovery", "tls", "proxy_auth", "refer"]
+    public static let all = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "srv_discovery", "tls", "proxy_auth", "refer", "sso"]
 }
 
 /// How the scenario's node is set up beyond its conferences.
@@ -91,6 +91,10 @@ public struct ClientSetup: Sendable, Equatable {
     public var pinAnswer: String?
     /// The answer to an `extension_required` prompt.
     public var extensionAnswer: String?
+    /// The identity provider (uuid or name) to choose at an `sso_required` prompt, and to sign in at.
+    public var ssoIDPAnswer: String?
+    /// An `sso_token` to give at the redirect instead of signing in (e.g. a wrong one).
+    public var ssoTokenAnswer: String?
     /// Whether `start` carries the node's proxy credentials (when it has any).
     public var sendProxyAuth = true
 
@@ -104,11 +108,13 @@ public struct ClientSetup: Sendable, Equatable {
         self.extensionAnswer = extensionAnswer
     }
 
-    /// Prompt answers by prompt kind (`pin`, `extension`), as the driver session takes them.
+    /// Prompt answers by prompt kind (`pin`, `extension`, `sso_idp`, `sso_token`), as the driver session takes them.
     public var answers: [String: String] {
         var a: [String: String] = [:]
         a["pin"] = pinAnswer
         a["extension"] = extensionAnswer
+        a["sso_idp"] = ssoIDPAnswer
+        a["sso_token"] = ssoTokenAnswer
         return a
     }
 }

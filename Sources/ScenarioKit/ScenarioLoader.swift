@@ -145,7 +145,7 @@ public enum ScenarioLoader {
 
     private static func clientSetup(_ n: Node, _ r: YAMLReader, conferences: [ConferenceConfig]) throws -> ClientSetup {
         let allowed = ["conference", "conference_exists", "display_name", "pin", "extension", "answer_pin", "answer_extension",
-                       "send_proxy_auth"]
+                       "answer_sso", "send_proxy_auth"]
         let entries = try r.mapping(n, what: "'client'", allowed: allowed)
         var setup = ClientSetup(conference: conferences[0].alias)
         let exists = try entries.first { $0.key == "conference_exists" }.map { try r.bool($0.value, what: "'conference_exists'") } ?? true
@@ -166,6 +166,16 @@ public enum ScenarioLoader {
             case "extension": setup.conferenceExtension = try r.string(v, what: "'client.extension'")
             case "answer_pin": setup.pinAnswer = try r.string(v, what: "'client.answer_pin'")
             case "answer_extension": setup.extensionAnswer = try r.string(v, what: "'client.answer_extension'")
+            case "answer_sso":
+                // `answer_sso: NAME` or `{idp: NAME|UUID, sso_token: TEXT}`.
+                if v.mapping == nil {
+                    setup.ssoIDPAnswer = try r.string(v, what: "'client.answer_sso'")
+                } else {
+                    for (k, _, value) in try r.mapping(v, what: "'client.answer_sso'", allowed: ["idp", "sso_token"]) {
+                        if k == "idp" { setup.ssoIDPAnswer = try r.string(value, what: "'answer_sso.idp'") }
+                        else { setup.ssoTokenAnswer = try r.string(value, what: "'answer_sso.sso_token'") }
+                    }
+                }
             default: setup.sendProxyAuth = try r.bool(v, what: "'client.send_proxy_auth'")
             }
         }
@@ -181,6 +191,7 @@ public enum ScenarioLoader {
         if s.node.tls { needed.append("tls") }
         if s.node.proxyAuth != nil { needed.append("proxy_auth") }
         if s.node.dns != nil { needed.append("srv_discovery") }
+        if s.conferences.contains(where: { !$0.ssoIDPs.isEmpty }) { needed.append("sso") }
         let at = top.first { $0.key == "features" }?.keyNode ?? r.doc.root
         for f in needed where !s.features.contains(f) {
             throw r.error("the scenario needs feature '\(f)' (from its setup): add it to 'features'", at: at)

@@ -30,6 +30,20 @@ struct HumanMode {
             FileHandle.standardError.write(Data("conference extension: ".utf8))
             return readLine()
         }
+        options.ssoPrompt = { prompt in
+            switch prompt {
+            case .chooseProvider(let list):
+                let menu = list.enumerated().map { "  \($0.offset + 1). \($0.element.name)" }.joined(separator: "\n")
+                FileHandle.standardError.write(Data("sign in with which identity provider?\n\(menu)\nnumber: ".utf8))
+                guard let line = readLine(), let n = Int(line.trimmingCharacters(in: .whitespaces)), list.indices.contains(n - 1) else {
+                    return nil
+                }
+                return list[n - 1].uuid
+            case .signIn(let url, let provider):
+                FileHandle.standardError.write(Data("sign in at \(provider.name): open \(url)\nthen paste the sso_token it shows: ".utf8))
+                return readLine()?.trimmingCharacters(in: .whitespaces)
+            }
+        }
         let session: PexipSession
         do {
             switch target {

@@ -24,6 +24,8 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
             if bugs.has("no-pin-none"), ex.headers["pin"] == "none" { ex.headers["pin"] = nil }
             if bugs.has("no-extension-body") { ex.body = edit(ex.body) { $0["conference_extension"] = nil } }
             if bugs.has("refer-token-dropped") { ex.body = edit(ex.body) { $0["token"] = nil } }
+            if bugs.has("chosen-idp-dropped") { ex.body = edit(ex.body) { $0["chosen_idp"] = nil } }
+            if bugs.has("sso-token-dropped") { ex.body = edit(ex.body) { $0["sso_token"] = nil } }
         case "refresh_token":
             if bugs.has("no-refresh") {
                 let token = ex.headers["token"] ?? ""

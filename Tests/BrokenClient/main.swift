@@ -43,6 +43,7 @@ func outgoing(_ m: JSONValue) -> [String] {
     switch o["type"]?.stringValue ?? "" {
     case "pin_required" where bugs.has("no-pin-prompt"): return lines
     case "extension_required" where bugs.has("no-extension-prompt"): return lines
+    case "sso_required" where bugs.has("no-sso-prompt"): return lines
     case "roster" where bugs.has("silent-roster"): return lines
     case "roster" where bugs.has("first-roster-only") && !state.once("roster"): return lines
     case "message" where bugs.has("no-messages"): return lines
@@ -103,6 +104,8 @@ struct Bugs: Sendable {
         // the event stream
         "keep-partial-event", "whole-lines-per-read", "empty-event-on-comment", "bare-comment-fatal",
         "stream-error-is-fatal", "clean-end-is-final", "short-idle-timeout",
+        // single sign-on
+        "no-sso-prompt", "chosen-idp-dropped", "sso-token-dropped",
         // timing
         "hot-reconnect", "fixed-reconnect-delay",
     ]

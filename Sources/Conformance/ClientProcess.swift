@@ -55,6 +55,9 @@ public final class ClientProcess: @unchecked Sendable {
     /// The process group (= the wrapper shell's pid: it leads its group).
     public var groupID: Int32 { process.processIdentifier }
 
+    /// Serialises `Process.run` (see `init`).
+    static let launchLock = NSLock()
+
     /// The environment variable that marks a client's descendants.
     public static let markerVariable = "MOCKMCU_CLIENT_ID"
 
@@ -78,7 +81,10 @@ public final class ClientProcess: @unchecked Sendable {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         signal(SIGPIPE, SIG_IGN)
-        try process.run()
+        // One launch at a time: Foundation's Process.run on Linux walks the open descriptors to
+        // close them in the child, and two launches at once (with other threads opening and
+        // closing sockets) crashed it once in memcpy under eight parallel scenarios.
+        try ClientProcess.launchLock.withLock { try process.run() }
         if let group = ClientProcess.processGroup(of: process.processIdentifier), group != process.processIdentifier {
             process.terminate()
             throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey:
@@ -99,7 +105,10 @@ public final class ClientProcess: @unchecked Sendable {
                         errText += String(decoding: data, as: UTF8.self)
                     }
                 }
-                if data.isEmpty { return }
+                if data.isEmpty {
+                    try? err.close()  // not left to the pipe's deinit: a long --repeat ran out of descriptors
+                    return
+                }
             }
         }.start()
     }
@@ -136,6 +145,7 @@ public final class ClientProcess: @unchecked Sendable {
             }
         }
         if !pending.isEmpty && !overlong { deliver(pending) }
+        try? handle.close()
         condition.withLock {
             stdoutClosed = true
             condition.broadcast()

@@ -36,7 +36,7 @@ public final class DNSServer: @unchecked Sendable {
             let err = Pipe()
             p.standardError = err
             p.standardOutput = FileHandle.nullDevice
-            try p.run()
+            try ClientProcess.launchLock.withLock { try p.run() }
             ChildRegistry.add(p.processIdentifier)
             if Self.waitUntilListening(pidFile: pidFile, while: p) {
                 address = "127.0.0.1:\(port)"

@@ -46,6 +46,12 @@ public final class EventStream: Sendable {
         case reset
     }
 
+    /// How lines end on the wire. Bytes are given with LF line ends (an event's JSON data holds
+    /// no raw line break), and a stream with another ending writes each LF as it says.
+    public enum LineEnding: String, Sendable, Equatable, CaseIterable {
+        case lf, crlf, cr
+    }
+
     /// How bytes are written: at most `maxWrite` bytes per write, `pause` seconds apart;
     /// each write (event or comment) held `delay` ± `jitter` seconds, order kept.
     public struct Pacing: Sendable, Equatable {
@@ -97,14 +103,34 @@ public final class EventStream: Sendable {
     public let maxPendingBytes: Int
     /// Whether comments end with a blank line (`: text` LF LF) or with their own line end only.
     public let blankLineAfterComments: Bool
+    /// How lines end on the wire.
+    public let lineEnding: LineEnding
     private let state = Locked(State())
 
     /// Makes a stream. Bytes sent before the handler returns it are delivered first.
-    public init(heartbeatInterval: Double? = nil, maxPendingBytes: Int = 8 << 20, blankLineAfterComments: Bool = true) {
+    public init(heartbeatInterval: Double? = nil, maxPendingBytes: Int = 8 << 20, blankLineAfterComments: Bool = true,
+                lineEnding: LineEnding = .lf) {
         self.id = EventStream.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.heartbeatInterval = heartbeatInterval
         self.maxPendingBytes = maxPendingBytes
         self.blankLineAfterComments = blankLineAfterComments
+        self.lineEnding = lineEnding
+    }
+
+    /// `bytes` with their LFs written as `lineEnding` says.
+    private func ending(_ bytes: [UInt8]) -> [UInt8] {
+        switch lineEnding {
+        case .lf: return bytes
+        case .cr: return bytes.map { $0 == 10 ? 13 : $0 }
+        case .crlf:
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + bytes.count / 16)
+            for b in bytes {
+                if b == 10 { out.append(13) }
+                out.append(b)
+            }
+            return out
+        }
     }
 
     /// Queues bytes for the peer.
@@ -115,6 +141,11 @@ public final class EventStream: Sendable {
     /// `id:` line before an event body shared by every stream).
     @discardableResult
     public func send(_ head: [UInt8], _ tail: [UInt8]) -> SendOutcome {
+        lineEnding == .lf ? queue(head, tail) : queue(ending(head), ending(tail))
+    }
+
+    /// `send` once the line ends are the wire's.
+    private func queue(_ head: [UInt8], _ tail: [UInt8]) -> SendOutcome {
         state.withLock { s in
             if s.dead || s.closing != nil { return .closed }
             if s.stalled { return .stalled }

@@ -51,6 +51,8 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     /// Whether a keep-alive comment is followed by a blank line (`: keepalive` LF LF) or
     /// not (`: keepalive` LF, which some parsers take as the start of the next event).
     public var keepaliveBlankLine: Bool
+    /// How lines end on `/events`: `lf` (the usual), `crlf` or `cr`, all valid by the W3C rules.
+    public var lineEnding: String
     /// Whether events carry `id:` lines.
     public var eventIDs: Bool
     /// Virtual Reception 403 body's type: `standard` or `mssip`.
@@ -112,6 +114,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         self.expires = expires
         keepaliveInterval = 10
         keepaliveBlankLine = true
+        lineEnding = "lf"
         eventIDs = true
         extensionType = "standard"
         errorStatusWord = "success"
@@ -137,7 +140,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case alias, name, type, targets, expires, locked, participants, layouts, layout
         case hostPIN = "host_pin", guestPIN = "guest_pin", allowGuests = "allow_guests"
-        case keepaliveInterval = "keepalive_interval", keepaliveBlankLine = "keepalive_blank_line", eventIDs = "event_ids", extensionType = "extension_type"
+        case keepaliveInterval = "keepalive_interval", keepaliveBlankLine = "keepalive_blank_line", lineEnding = "line_ending", eventIDs = "event_ids", extensionType = "extension_type"
         case errorStatusWord = "error_status_word", invalidPINStatusWord = "invalid_pin_status_word", expiryGrace = "expiry_grace", expiryReason = "expiry_reason"
         case revokeOnRefresh = "revoke_on_refresh", versionID = "version_id", directMedia = "direct_media"
         case initialBurst = "initial_burst", chatEnabled = "chat_enabled", chatEcho = "chat_echo"
@@ -164,6 +167,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         expires = try c.decodeIfPresent(Int.self, forKey: .expires) ?? d.expires
         keepaliveInterval = try c.decodeIfPresent(Double.self, forKey: .keepaliveInterval) ?? d.keepaliveInterval
         keepaliveBlankLine = try c.decodeIfPresent(Bool.self, forKey: .keepaliveBlankLine) ?? d.keepaliveBlankLine
+        lineEnding = try c.decodeIfPresent(String.self, forKey: .lineEnding)?.lowercased() ?? d.lineEnding
         eventIDs = try c.decodeIfPresent(Bool.self, forKey: .eventIDs) ?? d.eventIDs
         extensionType = try c.decodeIfPresent(String.self, forKey: .extensionType) ?? d.extensionType
         errorStatusWord = try c.decodeIfPresent(String.self, forKey: .errorStatusWord) ?? d.errorStatusWord
@@ -226,6 +230,9 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         ]
         for (key, limit, value) in timings {
             if let problem = limit.problem(value, key.rawValue) { out.append((key, problem)) }
+        }
+        if !["lf", "crlf", "cr"].contains(lineEnding) {
+            out.append((.lineEnding, "line_ending must be lf, crlf or cr (got '\(lineEnding)')"))
         }
         if !["standard", "mssip"].contains(extensionType) {
             out.append((.extensionType, "extension_type must be 'standard' or 'mssip'"))

@@ -314,7 +314,8 @@ struct NodeState {
     /// The shell tells the node when it closes (`streamClosed`).
     mutating func openStream(for uuid: String, conf: ConferenceState) -> EventStream {
         let stream = EventStream(heartbeatInterval: conf.config.keepaliveInterval,
-                                 blankLineAfterComments: conf.config.keepaliveBlankLine)
+                                 blankLineAfterComments: conf.config.keepaliveBlankLine,
+                                 lineEnding: EventStream.LineEnding(rawValue: conf.config.lineEnding) ?? .lf)
         streamCounter += 1
         streams[stream.id] = StreamSlot(stream: stream, participant: uuid, number: streamCounter)
         participants[uuid]?.streamIDs.append(stream.id)

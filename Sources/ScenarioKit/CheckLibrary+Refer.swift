@@ -37,4 +37,32 @@ extension CheckLibrary {
                        problems.isEmpty ? "re-joined with the one-time token after \(refers.count) refer(s)" : problems.joined(separator: "; "),
                        evidence)
     }
+
+    static func droppedOldSession(_ r: RunRecord, grace: Double) -> CheckResult {
+        let expected = "after re-joining with a refer's one-time token, no request but release_token carried a token of the "
+            + "participant it left (later than \(Number.text(grace)) s after the re-join)"
+        let refers = r.journal.filter { $0.kind == .event && $0.event == EventName.refer && $0.delivered != false }
+        guard !refers.isEmpty else { return verdict(false, expected, "the node never sent refer", []) }
+        var problems: [String] = []
+        var evidence: [JournalEntry] = []
+        for refer in refers {
+            let token = r.data(refer)?["token"]?.stringValue ?? ""
+            guard let rejoin = r.requests("request_token").first(where: {
+                $0.seq > refer.seq && $0.status == 200 && (r.body($0)?["token"]?.stringValue == token || $0.header("token") == token)
+            }) else { continue }  // followed_refer says so
+            let old = Set(r.issued.filter { $0.participant == refer.participant }.map(\.token))
+            let late = r.requests("*").filter {
+                $0.sentAt > rejoin.sentAt + grace && $0.request != "release_token" && $0.token.map(old.contains) == true
+            }
+            evidence.append(rejoin)
+            if !late.isEmpty {
+                evidence += late.prefix(6)
+                problems.append("\(late.count) request(s) with the old participant's token after the re-join #\(rejoin.seq): "
+                                + late.prefix(4).map { "#\($0.seq) \($0.request ?? "?") → \($0.status ?? 0)" }.joined(separator: ", "))
+            }
+        }
+        return verdict(problems.isEmpty, expected,
+                       problems.isEmpty ? "the old session's token was released or left alone" : problems.joined(separator: "; "),
+                       evidence)
+    }
 }

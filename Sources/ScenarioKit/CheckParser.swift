@@ -112,6 +112,8 @@ enum CheckParser {
             kind = .messages(try r.strings(need(try params(["texts"], main: "texts"), "texts"), what: "'texts'"))
         case "sent_message":
             kind = .sentMessage(text: try r.string(need(try params(["text"], main: "text"), "text"), what: "'text'"))
+        case "dropped_old_session":
+            kind = .droppedOldSession(grace: try seconds(try params(["grace"], main: "grace"), "grace", 0.2))
         case "followed_refer":
             kind = .followedRefer(within: try seconds(try params(["within"], main: "within"), "within", 5))
         case "requests":

@@ -105,6 +105,7 @@ extension CheckKind {
         case .messages(let texts): return "messages(\(texts.joined(separator: ", ")))"
         case .sentMessage(let t): return "sent_message(\(t))"
         case .followedRefer(let w): return "followed_refer(within: \(n(w)))"
+        case .droppedOldSession(let g): return "dropped_old_session(grace: \(n(g)))"
         case .requests(let q, let s, let lo, let hi):
             return "requests(\(q)" + (s.map { ", status: \($0)" } ?? "") + Self.range(lo, hi) + ")"
         case .reported(let type, let fields, let lo, let hi):
@@ -157,6 +158,7 @@ extension CheckKind {
         case .sentMessage(let t): result = CheckLibrary.sentMessage(r, text: t)
         case .requests(let q, let s, let lo, let hi): result = CheckLibrary.requests(r, q, status: s, min: lo, max: hi)
         case .followedRefer(let w): result = CheckLibrary.followedRefer(r, within: w)
+        case .droppedOldSession(let g): result = CheckLibrary.droppedOldSession(r, grace: g)
         case .reported(let type, let fields, let lo, let hi): result = CheckLibrary.reported(r, type, fields: fields, min: lo, max: hi)
         }
         result.name = name

@@ -26,6 +26,9 @@ final class BugState: @unchecked Sendable {
     func used(_ url: URL) { lock.withLock { lastURL = url } }
 
     var first: String? { lock.withLock { firstToken } }
+    /// The newest token issued, and the URL of the last request.
+    var latest: String? { lock.withLock { lastToken } }
+    var lastUsed: URL? { lock.withLock { lastURL } }
 
     private var eventSeen = false
     private var failedRefresh = false

@@ -24,6 +24,18 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
             if bugs.has("no-pin-none"), ex.headers["pin"] == "none" { ex.headers["pin"] = nil }
             if bugs.has("no-extension-body") { ex.body = edit(ex.body) { $0["conference_extension"] = nil } }
             if bugs.has("refer-token-dropped") { ex.body = edit(ex.body) { $0["token"] = nil } }
+            if bugs.has("old-session-kept"), let old = state.latest, let url = state.lastUsed,
+               let body = ex.body, JSONValue.parse(Array(body))?["token"]?.stringValue != nil {
+                // Joins where the refer says and keeps the old session's token alive too.
+                let target = url.deletingLastPathComponent().appendingPathComponent("refresh_token")
+                let inner = self.inner
+                Task {
+                    for _ in 0..<20 {
+                        try? await Task.sleep(nanoseconds: 300_000_000)
+                        _ = try? await inner.send(HTTPExchange(method: "POST", url: target, headers: ["token": old]), timeout: 2)
+                    }
+                }
+            }
             if bugs.has("chosen-idp-dropped") { ex.body = edit(ex.body) { $0["chosen_idp"] = nil } }
             if bugs.has("sso-token-dropped") { ex.body = edit(ex.body) { $0["sso_token"] = nil } }
         case "refresh_token":
@@ -90,6 +102,11 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
         let n = state.streamOpened()
         if bugs.has("no-reconnect"), n > 1 { return EndedStream(end: .status(403)) }
         let timeout = bugs.has("short-idle-timeout") ? 1 : idleTimeout
+        if bugs.has("idle-ignores-keepalives") {
+            // Takes 2 s without an event (keep-alive comments not counted) for a dead stream.
+            return FilteredStream(inner: EventWatchdog(inner: inner.openStream(request, idleTimeout: timeout), limit: 2),
+                                  number: n, bugs: bugs, state: state)
+        }
         let quirks = bugs.quirks
         // URLSession on Linux cannot trust the scenario's CA: over HTTPS the reference parser reads.
         let stream = quirks.any && request.url.scheme == "http"
@@ -104,6 +121,51 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
         var o = body.flatMap { JSONValue.parse(Array($0))?.objectValue } ?? [:]
         change(&o)
         return Data(JSONValue.object(o).jsonText.utf8)
+    }
+}
+
+/// A stream that ends itself (`.idle`) when no event came for `limit` seconds, whatever else arrived.
+final class EventWatchdog: EventStreamConnection, @unchecked Sendable {
+    let inner: any EventStreamConnection
+    let items: AsyncThrowingStream<EventStreamItem, Error>
+
+    init(inner: any EventStreamConnection, limit: Double) {
+        self.inner = inner
+        let source = inner.items
+        items = AsyncThrowingStream { continuation in
+            let lastEvent = Clock()
+            let reader = Task {
+                do {
+                    for try await item in source {
+                        lastEvent.touch()
+                        continuation.yield(item)
+                    }
+                    continuation.finish()
+                } catch { continuation.finish(throwing: error) }
+            }
+            let watchdog = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 100_000_000)
+                    if lastEvent.since > limit {
+                        reader.cancel()
+                        inner.cancel()
+                        continuation.finish(throwing: EventStreamEnd.idle)
+                        return
+                    }
+                }
+            }
+            continuation.onTermination = { _ in reader.cancel(); watchdog.cancel() }
+        }
+    }
+
+    func cancel() { inner.cancel() }
+
+    /// When the last event came.
+    private final class Clock: @unchecked Sendable {
+        private let lock = NSLock()
+        private var last = Date()
+        func touch() { lock.withLock { last = Date() } }
+        var since: Double { lock.withLock { Date().timeIntervalSince(last) } }
     }
 }
 

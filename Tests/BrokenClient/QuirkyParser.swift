@@ -15,11 +15,13 @@ struct QuirkyParser: EventStreamParsing {
         var emptyEventOnComment = false
         /// A comment line must be followed by a blank line, or the stream is given up.
         var bareCommentFatal = false
+        /// Only LF ends a line: a CR stays in the line (so `event: x` CR LF names the event "x\r").
+        var lfOnly = false
         /// Pexip's Swift SDK: split at blank lines; a block that begins with a comment is dropped,
         /// whatever follows the comment in it.
         var blocks = false
 
-        var any: Bool { keepPartialEvent || wholeLinesPerRead || emptyEventOnComment || bareCommentFatal || blocks }
+        var any: Bool { keepPartialEvent || wholeLinesPerRead || emptyEventOnComment || bareCommentFatal || lfOnly || blocks }
     }
 
     struct Rejected: Error, CustomStringConvertible {
@@ -39,7 +41,8 @@ struct QuirkyParser: EventStreamParsing {
     mutating func feed(_ bytes: Data) throws -> [SSEEvent] {
         if quirks.blocks { return feedBlocks(bytes) }
         for byte in bytes { try look(byte) }
-        var events = inner.feed(Array(bytes))
+        // A CR kept as a character (DEL stands in for it: the W3C parser underneath would end the line at a CR).
+        var events = inner.feed(quirks.lfOnly ? bytes.map { $0 == 13 ? 0x7F : $0 } : Array(bytes))
         if quirks.wholeLinesPerRead, bytes.last != 10 {
             events += inner.feed([10])
             try look(10)
@@ -83,13 +86,26 @@ struct QuirkyParser: EventStreamParsing {
     private mutating func feedBlocks(_ bytes: Data) -> [SSEEvent] {
         block.append(contentsOf: bytes)
         var events: [SSEEvent] = []
-        while let end = block.indices.dropLast().first(where: { block[$0] == 10 && block[$0 + 1] == 10 }) {
-            let one = Array(block[...(end + 1)])
-            block.removeFirst(end + 2)
+        // As the Swift SDK: the first delimiter of CR CR, LF LF, CR LF CR LF (in that order of
+        // preference) found anywhere in what is buffered ends a block.
+        while let end = Self.delimiters.compactMap({ Self.find($0, in: block) }).first {
+            let one = Array(block[..<end])
+            block.removeFirst(end)
             if one.first == UInt8(ascii: ":") { continue }
             var parser = SSEParser()
-            events += parser.feed(one)
+            events += parser.feed(one + [10, 10])
         }
         return events
+    }
+
+    private static let delimiters: [[UInt8]] = [[13, 13], [10, 10], [13, 10, 13, 10]]
+
+    /// The end index of the first `delimiter` in the block buffer.
+    private static func find(_ delimiter: [UInt8], in block: [UInt8]) -> Int? {
+        guard block.count >= delimiter.count else { return nil }
+        for i in 0...(block.count - delimiter.count) where block[i] == delimiter[0] {
+            if Array(block[i..<(i + delimiter.count)]) == delimiter { return i + delimiter.count }
+        }
+        return nil
     }
 }

@@ -103,7 +103,8 @@ struct Bugs: Sendable {
         "stop-refreshing-after-failure", "late-refresh", "ignore-refer", "refer-token-dropped",
         // the event stream
         "keep-partial-event", "whole-lines-per-read", "empty-event-on-comment", "bare-comment-fatal",
-        "stream-error-is-fatal", "clean-end-is-final", "short-idle-timeout",
+        "stream-error-is-fatal", "clean-end-is-final", "short-idle-timeout", "lf-only-lines", "idle-ignores-keepalives",
+        "old-session-kept",
         // single sign-on
         "no-sso-prompt", "chosen-idp-dropped", "sso-token-dropped",
         // timing
@@ -150,6 +151,7 @@ struct Bugs: Sendable {
         q.wholeLinesPerRead = has("whole-lines-per-read")
         q.emptyEventOnComment = has("empty-event-on-comment")
         q.bareCommentFatal = has("bare-comment-fatal")
+        q.lfOnly = has("lf-only-lines")
         q.blocks = like == "swift"
         return q
     }

@@ -90,4 +90,19 @@ final class StreamFaultTests: XCTestCase {
         XCTAssertEqual(try control(h, "/participants/\(a.uuid)/comment", #"{"text":"two\nlines"}"#).1?["error"]?.stringValue,
                        "text must be one line")
     }
+
+    func testLineEndingSettingRewritesEveryLineEnd() throws {
+        var c = ConferenceConfig(alias: "meet")
+        c.lineEnding = "crlf"
+        let h = try NodeHarness([c])
+        let a = try h.join("meet", name: "A")
+        let events = try h.listen("meet", token: a.token)
+        XCTAssertTrue(events.rawText.contains("event: participant_sync_end\r\ndata: null\r\n\r\n"), events.rawText.suffix(120).description)
+        XCTAssertFalse(events.rawText.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "a bare LF")
+        _ = try control(h, "/participants/\(a.uuid)/comment", #"{"text":"k"}"#)
+        XCTAssertEqual(try events.nextChunk(), .data(Array(": k\r\n\r\n".utf8)))
+        var bad = ConferenceConfig(alias: "x")
+        bad.lineEnding = "crcr"
+        XCTAssertEqual(bad.problems().map(\.message), ["line_ending must be lf, crlf or cr (got 'crcr')"])
+    }
 }

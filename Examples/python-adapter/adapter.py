@@ -244,8 +244,10 @@ class Session:
         self.refreshing = False   # while True, requests wait for the new token
         self.active = True
         self.stream = None        # the open event stream's connection
-        self.roster = {}          # uuid -> participant object
-        self.syncing = None       # the participants of a sync in progress
+        # Each room's roster (uuid -> participant object) and its sync in progress: the main room
+        # ("main") and the breakout rooms the node gave us an identity in (breakout_begin).
+        self.rooms = {"main": {"roster": {}, "syncing": None}}
+        self.room = "main"        # the room we are in (breakout_refer moves us)
         self.referred = False     # ended by a refer, to be followed
 
     # tokens
@@ -349,23 +351,44 @@ class Session:
             log("event stream lost (%s); again in %.2f s" % (why, delay))
             time.sleep(delay)
 
-    def handle(self, event, data):
+    def handle(self, event, data, room="main"):
+        state = self.rooms.setdefault(room, {"roster": {}, "syncing": None})
+        here = room == self.room
         if event == "participant_sync_begin":
-            self.syncing = {}
+            state["syncing"] = {}
         elif event in ("participant_create", "participant_update") and isinstance(data, dict) and "uuid" in data:
-            if self.syncing is not None:
-                self.syncing[data["uuid"]] = data
+            if state["syncing"] is not None:
+                state["syncing"][data["uuid"]] = data
             else:
-                self.roster[data["uuid"]] = data
-                self.report_roster()
+                state["roster"][data["uuid"]] = data
+                if here:
+                    self.report_roster()
         elif event == "participant_delete" and isinstance(data, dict):
-            if self.syncing is not None:
-                self.syncing.pop(data.get("uuid"), None)
-            elif self.roster.pop(data.get("uuid"), None) is not None:
+            if state["syncing"] is not None:
+                state["syncing"].pop(data.get("uuid"), None)
+            elif state["roster"].pop(data.get("uuid"), None) is not None and here:
                 self.report_roster()
         elif event == "participant_sync_end":
-            self.roster, self.syncing = self.syncing or {}, None
+            state["roster"], state["syncing"] = state["syncing"] or {}, None
+            if here:
+                self.report_roster()
+        elif room != "main":
+            # Of a breakout room's other events, only its chat, and only while we are there.
+            if here and event == "message_received" and isinstance(data, dict):
+                say("message", origin=data.get("origin", ""), uuid=data.get("uuid", ""), text=data.get("payload", ""))
+        elif event == "breakout_begin" and isinstance(data, dict) and data.get("breakout_uuid"):
+            self.rooms[data["breakout_uuid"]] = {"roster": {}, "syncing": None}
+        elif event == "breakout_event" and isinstance(data, dict) and data.get("breakout_uuid"):
+            self.handle(data.get("event"), data.get("data"), room=data["breakout_uuid"])
+        elif event == "breakout_refer" and isinstance(data, dict) and data.get("breakout_uuid"):
+            self.room = data["breakout_uuid"]  # "main" brings us back
+            self.rooms.setdefault(self.room, {"roster": {}, "syncing": None})
             self.report_roster()
+        elif event == "breakout_end" and isinstance(data, dict) and data.get("breakout_uuid"):
+            self.rooms.pop(data["breakout_uuid"], None)
+            if self.room == data["breakout_uuid"]:
+                self.room = "main"
+                self.report_roster()
         elif event == "message_received" and isinstance(data, dict):
             say("message", origin=data.get("origin", ""), uuid=data.get("uuid", ""), text=data.get("payload", ""))
         elif event == "disconnect":
@@ -376,8 +399,9 @@ class Session:
         # every other event is ignored
 
     def report_roster(self):
+        roster = self.rooms[self.room]["roster"]
         say("roster", participants=[{"uuid": p["uuid"], "display_name": p.get("display_name", ""),
-                                     "role": p.get("role", "")} for p in self.roster.values()])
+                                     "role": p.get("role", "")} for p in roster.values()])
 
     # endings
 
@@ -437,7 +461,8 @@ class Session:
     def send_message(self, text):
         token = self.current_token()
         try:
-            status, result = self.node.call("POST", Node.path(self.alias, "message"), token=token,
+            request = "message" if self.room == "main" else "breakouts/%s/message" % self.room
+            status, result = self.node.call("POST", Node.path(self.alias, request), token=token,
                                             body={"type": "text/plain", "payload": text})
             if status != 200:
                 log("message answered", status, result)

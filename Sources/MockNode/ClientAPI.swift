@@ -67,7 +67,7 @@ extension NodeState {
             alias = a
         }
         note.alias = alias
-        guard let conf = conferences[alias.lowercased()] else { return Reply.notFound(nil) }
+        guard let conf = conferences[alias.lowercased()], conf.breakout == nil else { return Reply.notFound(nil) }
         let c = conf.config
         let route: ClientRoute
         switch r.target {
@@ -93,6 +93,17 @@ extension NodeState {
         }
         note.participant = p.uuid
         guard let home = conference(of: p) else { return Reply.invalidToken(c) }
+        if let id = route.room, !route.managesRooms {
+            // `breakouts/<uuid>/…`: the request of the client's identity in that room.
+            guard let room = rooms(of: home.key).first(where: { $0.breakout?.uuid == id }) else {
+                return id == "main" ? perform(route.unprefixed, req, bodies: bodies, p: p, conf: home)
+                    : Reply.error(404, WireMessage.breakoutNotFound, c)
+            }
+            guard let me = identity(of: p.uuid, in: room).flatMap({ participants[$0] }) else {
+                return Reply.error(403, WireMessage.permissionDenied, c)
+            }
+            return perform(route.unprefixed, req, bodies: bodies, p: me, conf: room)
+        }
         return perform(route, req, bodies: bodies, p: p, conf: home)
     }
 

@@ -11,6 +11,9 @@ struct ClientRoute: Sendable {
         case availableLayouts, layoutSvgs, transformLayout
         /// `theme/<path>`: a file of the conference's theme.
         case themeFile
+        /// Breakout rooms: `breakouts` (open), `breakouts/<from>/participants/breakout` (move),
+        /// `breakouts/<uuid>/disconnect` (close), `leavebreakout`, `breakoutbuzz`, `clearbreakoutbuzz`.
+        case openBreakout, moveBreakoutParticipants, closeBreakout, leaveBreakout, breakoutBuzz, clearBreakoutBuzz
         case participant(String, ParticipantAction)
     }
 
@@ -31,6 +34,18 @@ struct ClientRoute: Sendable {
 
     let kind: Kind
     let method: String
+    /// The room of a `breakouts/<uuid>/…` request.
+    private(set) var room: String?
+
+    /// Whether the request manages rooms (its `room` names the room it acts on, not one the caller is in).
+    var managesRooms: Bool { kind == .moveBreakoutParticipants || kind == .closeBreakout }
+
+    /// The same request without its `breakouts/<uuid>/` prefix.
+    var unprefixed: ClientRoute {
+        var r = self
+        r.room = nil
+        return r
+    }
 
     private static let simple: [String: (Kind, String)] = [
         "refresh_token": (.refreshToken, "POST"), "release_token": (.releaseToken, "POST"),
@@ -43,9 +58,24 @@ struct ClientRoute: Sendable {
         "dial": (.dial, "POST"), "theme": (.theme, "GET"), "theme/": (.theme, "GET"),
         "available_layouts": (.availableLayouts, "GET"), "layout_svgs": (.layoutSvgs, "GET"),
         "transform_layout": (.transformLayout, "POST"),
+        "breakouts": (.openBreakout, "POST"), "leavebreakout": (.leaveBreakout, "POST"),
+        "breakoutbuzz": (.breakoutBuzz, "POST"), "clearbreakoutbuzz": (.clearBreakoutBuzz, "POST"),
     ]
 
     init?(_ request: String) {
+        let prefix = request.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        if prefix.count == 3, prefix[0] == "breakouts", !prefix[1].isEmpty {
+            let rest = String(prefix[2])
+            switch rest {
+            case "participants/breakout": (kind, method) = (.moveBreakoutParticipants, "POST")
+            case "disconnect": (kind, method) = (.closeBreakout, "POST")
+            default:
+                guard let inner = ClientRoute(rest), inner.room == nil, inner.kind != .openBreakout else { return nil }
+                (kind, method) = (inner.kind, inner.method)
+            }
+            room = String(prefix[1])
+            return
+        }
         if let (kind, method) = Self.simple[request] {
             self.kind = kind
             self.method = method
@@ -76,7 +106,7 @@ struct ClientRoute: Sendable {
     func isHostOnly(caller: String) -> Bool {
         switch kind {
         case .lock, .unlock, .muteGuests, .unmuteGuests, .disconnectAll, .setGuestsCanUnmute, .dial,
-             .clearAllBuzz, .clearSpotlights, .transformLayout:
+             .clearAllBuzz, .clearSpotlights, .transformLayout, .openBreakout, .moveBreakoutParticipants, .closeBreakout:
             return true
         case .participant(let target, let action):
             switch action {
@@ -171,6 +201,10 @@ extension NodeState {
             return Reply.ok(LayoutSVG.Pictures(ids: c.layouts))
         case .transformLayout:
             return transformLayout(req, conf: conf)
+        case .openBreakout, .moveBreakoutParticipants, .closeBreakout, .leaveBreakout:
+            return breakoutRequest(route, req, p: p, conf: conf)
+        case .breakoutBuzz, .clearBreakoutBuzz:
+            return Reply.ok(true)
         case .participant(let targetID, let action):
             guard let target = participants[targetID], target.conferenceKey == conf.key else {
                 return Reply.error(404, "Participant not found", c)
@@ -338,6 +372,61 @@ extension ParticipantState {
         case .message, .disconnect, .role, .transfer, .dtmf, .overlaytext, .preferredAspectRatio, .takeFloor,
              .releaseFloor, .avatar, .calls:
             break
+        }
+    }
+}
+
+extension NodeState {
+    /// A host's requests on breakout rooms, and a guest's `leavebreakout`.
+    mutating func breakoutRequest(_ route: ClientRoute, _ req: HTTPRequest, p: ParticipantState, conf: ConferenceState) -> NodeReply {
+        let c = conf.config
+        let body = JSONValue.parse(req.body)?.objectValue ?? [:]
+        func uuids(_ v: JSONValue?) -> [String]? {
+            guard let v else { return [] }
+            if let list = v.arrayValue { return list.allSatisfy { $0.stringValue != nil } ? list.compactMap(\.stringValue) : nil }
+            // `{"<from room or main>": [uuids]}`
+            guard let o = v.objectValue else { return nil }
+            var all: [String] = []
+            for (_, list) in o.sorted(by: { $0.key < $1.key }) {
+                guard let items = list.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else { return nil }
+                all += items.compactMap(\.stringValue)
+            }
+            return all
+        }
+        switch route.kind {
+        case .openBreakout:
+            guard let name = body["name"]?.stringValue, !name.isEmpty else {
+                return Reply.error(400, "Invalid request body: name is required", c)
+            }
+            guard let who = uuids(body["participants"]) else {
+                return Reply.error(400, "Invalid request body: participants must be a list of participant uuids", c)
+            }
+            let room = openRoom(conf, name: name, guestsAllowedToLeave: body["guests_allowed_to_leave"]?.boolValue ?? true)
+            for uuid in who where participants[uuid] != nil { move(uuid, parent: conf, to: room) }
+            return Reply.ok(room.breakout?.uuid ?? "")
+        case .moveBreakoutParticipants:
+            guard let to = body["breakout_uuid"]?.stringValue, let who = uuids(body["participants"]) else {
+                return Reply.error(400, "Invalid request body: expected {\"breakout_uuid\": \"<uuid>|main\", \"participants\": [uuid, …]}", c)
+            }
+            let target = to == "main" ? nil : rooms(of: conf.key).first { $0.breakout?.uuid == to }
+            if to != "main" && target == nil { return Reply.error(404, WireMessage.breakoutNotFound, c) }
+            for uuid in who where participants[uuid] != nil { move(uuid, parent: conf, to: target) }
+            return Reply.ok(true)
+        case .closeBreakout:
+            guard let room = rooms(of: conf.key).first(where: { $0.breakout?.uuid == route.room }) else {
+                return Reply.error(404, WireMessage.breakoutNotFound, c)
+            }
+            closeRoom(room)
+            return Reply.ok(true)
+        default:  // leavebreakout
+            guard let room = rooms(of: conf.key).first(where: { identity(of: p.uuid, in: $0) != nil }) else {
+                return Reply.error(400, "Not in a breakout room", c)
+            }
+            if p.role == .guest && room.breakout?.guestsAllowedToLeave == false {
+                return Reply.error(403, WireMessage.permissionDenied, c)
+            }
+            move(p.uuid, parent: conf, to: nil)
+            return Reply.ok(true)
         }
     }
 }

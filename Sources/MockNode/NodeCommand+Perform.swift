@@ -194,6 +194,35 @@ extension MockNode {
                 return ["sso_token": .string(token), "idp": JSONValue.from(chosen)]
             }
 
+        case .createBreakout(let alias, let name, let who, let leave):
+            return try mutate { s in
+                let conf = try s.conference(alias)
+                let uuids = try who.map { try s.member($0, of: conf) }
+                let room = s.openRoom(conf, name: name, guestsAllowedToLeave: leave)
+                for uuid in uuids { s.move(uuid, parent: conf, to: room) }
+                return ["breakout_uuid": .string(room.breakout?.uuid ?? "")]
+            }
+
+        case .moveToBreakout(let uuid, let id):
+            try mutate { s in
+                let p = try s.participant(uuid)
+                let main = p.proxyFor.flatMap { s.participants[$0] } ?? p
+                guard let parent = s.conferences[main.conferenceKey] else { throw MockNodeError.unknownParticipant(uuid) }
+                if id.lowercased() == "main" {
+                    s.move(main.uuid, parent: parent, to: nil)
+                } else {
+                    guard let room = s.room(id, of: parent.key) else { throw MockNodeError.badRequest(s.noRoom(id, parent)) }
+                    s.move(main.uuid, parent: parent, to: room)
+                }
+            }
+
+        case .endBreakout(let alias, let id):
+            try mutate { s in
+                let conf = try s.conference(alias)
+                guard let room = s.room(id, of: conf.key) else { throw MockNodeError.badRequest(s.noRoom(id, conf)) }
+                s.closeRoom(room)
+            }
+
         case .maintenance(let on):
             mutate { s in
                 s.maintenance = on

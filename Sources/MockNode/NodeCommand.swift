@@ -32,6 +32,9 @@ public enum NodeCommand: Sendable, Equatable {
     case refer(String, to: String, role: TokenRole?)
     case transfer(String, to: String, role: TokenRole?)
     case ssoLogin(conference: String, idp: String)
+    case createBreakout(conference: String, name: String, participants: [String], guestsAllowedToLeave: Bool)
+    case moveToBreakout(String, room: String)
+    case endBreakout(conference: String, room: String)
     case maintenance(Bool)
     case fail(FaultRule)
     case clearFaults
@@ -65,6 +68,9 @@ public enum NodeCommand: Sendable, Equatable {
         case .refer(_, let alias, _): return "refer to \(alias)"
         case .transfer(_, let alias, _): return "transfer to \(alias)"
         case .ssoLogin(_, let idp): return "sign in at \(idp)"
+        case .createBreakout(_, let name, _, _): return "open breakout room \(name)"
+        case .moveToBreakout(_, let room): return room == "main" ? "back to the main room" : "move to breakout room \(room)"
+        case .endBreakout(_, let room): return "close breakout room \(room)"
         case .maintenance(let on): return on ? "maintenance on" : "maintenance off"
         case .fail(let rule): return "fault: \(rule.label) ×\(rule.count)"
         case .clearFaults: return "clear faults"
@@ -432,6 +438,31 @@ extension NodeCommand {
              [conference, field("idp", "the provider's uuid or name (default: the first)")], reply: "{sso_token, idp}",
              shorthand: "idp") { a in
             .ssoLogin(conference: try a.required("conference"), idp: try a.text("idp") ?? "")
+        },
+        spec("create_breakout", [route("POST", "conferences/<alias>/breakouts")],
+             "open a breakout room, as a host's POST breakouts does, and move these participants into it",
+             [conference, field("name", "text", required: true),
+              field("participants", "[uuid or display name] (default none)"),
+              field("guests_allowed_to_leave", "true|false (default true)")], reply: "{breakout_uuid}") { a in
+            var who: [String] = []
+            if let list = a["participants"] {
+                guard let items = list.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                    throw MockNodeError.badRequest("participants must be a list of uuids or display names")
+                }
+                who = items.compactMap(\.stringValue)
+            }
+            return .createBreakout(conference: try a.required("conference"), name: try a.required("name"), participants: who,
+                                   guestsAllowedToLeave: try a.bool("guests_allowed_to_leave") ?? true)
+        },
+        spec("move_to_breakout", [route("POST", "participants/<uuid>/breakout")],
+             "move the participant into a breakout room of its conference (uuid or name), or back with main",
+             [participant, field("breakout", "room uuid or name, or main", required: true)], shorthand: "breakout") { a in
+            .moveToBreakout(try a.required("participant"), room: try a.required("breakout"))
+        },
+        spec("end_breakout", [route("POST", "conferences/<alias>/end_breakout")],
+             "close a breakout room: everyone in it goes back to the main room",
+             [conference, field("breakout", "room uuid or name", required: true)], shorthand: "breakout") { a in
+            .endBreakout(conference: try a.required("conference"), room: try a.required("breakout"))
         },
         spec("maintenance", [route("POST", "maintenance")], "GET status answers 503 while on",
              [field("on", "true|false (default true)")], reply: "{maintenance}", shorthand: "on") { a in

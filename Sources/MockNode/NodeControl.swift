@@ -52,7 +52,7 @@ extension NodeState {
     }
 
     func conference(_ alias: String) throws -> ConferenceState {
-        guard let c = conferences[alias.lowercased()] else { throw MockNodeError.unknownConference(alias) }
+        guard let c = conferences[alias.lowercased()], c.breakout == nil else { throw MockNodeError.unknownConference(alias) }
         return c
     }
 }

@@ -41,6 +41,9 @@ struct ParticipantState {
     var refreshCount = 0
     /// Its open streams (keys of `NodeState.streams`), oldest first.
     var streamIDs: [Int] = []
+    /// In a breakout room, a client's identity there: the uuid of its participant in the main
+    /// conference, whose streams carry the room's events (wrapped in `breakout_event`).
+    var proxyFor: String?
     /// `wireObject` as JSON, shared by every event that carries it until a field changes.
     private var cachedJSON: String?
 
@@ -117,6 +120,8 @@ struct ConferenceState {
     var config: ConferenceConfig
     /// Participant uuids in the order they joined.
     var order: [String] = []
+    /// Set for a breakout room of another conference.
+    var breakout: BreakoutInfo?
     var status: ConferenceStatus
     var layout: LayoutState
 
@@ -130,7 +135,16 @@ struct ConferenceState {
         ConferenceStatus(locked: config.locked, started: false, directMedia: config.directMedia)
     }
 
-    var key: String { config.alias.lowercased() }
+    /// A conference's own alias; a breakout room's `<parent key>/breakouts/<uuid>` (no alias has a '/').
+    var key: String { breakout.map { "\($0.parentKey)/breakouts/\($0.uuid)" } ?? config.alias.lowercased() }
+}
+
+/// What makes a conference a breakout room.
+struct BreakoutInfo {
+    let uuid: String
+    var name: String
+    let parentKey: String
+    var guestsAllowedToLeave: Bool
 }
 
 /// The conference's layout: what `transform_layout` changes and `layout` events carry.

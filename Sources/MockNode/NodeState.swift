@@ -81,18 +81,42 @@ struct NodeState {
     /// false (and nothing written) for a simulated or unknown participant.
     @discardableResult
     mutating func deliver(to uuid: String, event: String, data: String, encoded: [UInt8]? = nil) -> Bool {
-        guard let (ids, key) = streamsOf(uuid) else { return false }
+        guard let (ids, key, owner) = streamsOf(uuid) else { return false }
         let useIDs = conferences[key]?.config.eventIDs ?? true
+        if let room = conferences[key]?.breakout, owner != uuid {
+            let wrapped = Self.breakoutEvent(room.uuid, event, data)
+            deliver(to: owner, streams: ids, useIDs: useIDs, event: EventName.breakoutEvent, data: wrapped,
+                    body: SSEEncoder.encodeBytes(event: EventName.breakoutEvent, data: wrapped))
+            return true
+        }
         deliver(to: uuid, streams: ids, useIDs: useIDs, event: event, data: data,
                 body: encoded ?? SSEEncoder.encodeBytes(event: event, data: data))
         return true
     }
 
     /// The streams and conference of a participant with a client, read in place (a copy of
-    /// the whole participant costs a retain per field).
-    func streamsOf(_ uuid: String) -> (ids: [Int], conference: String)? {
+    /// the whole participant costs a retain per field). For a client's identity in a breakout
+    /// room, the streams are its main participant's (`owner`).
+    func streamsOf(_ uuid: String) -> (ids: [Int], conference: String, owner: String)? {
         guard let i = participants.index(forKey: uuid), !participants.values[i].simulated else { return nil }
-        return (participants.values[i].streamIDs, participants.values[i].conferenceKey)
+        let key = participants.values[i].conferenceKey
+        if let owner = participants.values[i].proxyFor {
+            guard let o = participants.index(forKey: owner) else { return nil }
+            return (participants.values[o].streamIDs, key, owner)
+        }
+        return (participants.values[i].streamIDs, key, uuid)
+    }
+
+    /// `breakout_event`'s data: an event of room `room` as its members' main streams carry it.
+    static func breakoutEvent(_ room: String, _ event: String, _ data: String) -> String {
+        var w = JSONWriter()
+        w.object { o in
+            o.field("breakout_uuid", room)
+            o.key("data")
+            o.raw(Array(data.utf8))
+            o.field("event", event)
+        }
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 
     /// `body` is the event encoded once (`SSEEncoder.encodeBytes`), shared by every stream.
@@ -138,13 +162,22 @@ struct NodeState {
         guard let conf = conferences[key] else { return }
         var recipients: [(uuid: String, streams: [Int])] = []
         for uuid in conf.order where uuid != except {
-            guard let (ids, _) = streamsOf(uuid) else { continue }
-            recipients.append((uuid, ids))
+            guard let (ids, _, owner) = streamsOf(uuid) else { continue }
+            recipients.append((owner, ids))
         }
         guard !recipients.isEmpty else { return }
         let text = data(&self)
-        let body = SSEEncoder.encodeBytes(event: event, data: text)
         let useIDs = conf.config.eventIDs
+        if let room = conf.breakout {
+            // A room's members are clients' identities there: their main streams get it wrapped.
+            let wrapped = Self.breakoutEvent(room.uuid, event, text)
+            let body = SSEEncoder.encodeBytes(event: EventName.breakoutEvent, data: wrapped)
+            for r in recipients {
+                deliver(to: r.uuid, streams: r.streams, useIDs: useIDs, event: EventName.breakoutEvent, data: wrapped, body: body)
+            }
+            return
+        }
+        let body = SSEEncoder.encodeBytes(event: event, data: text)
         for r in recipients {
             deliver(to: r.uuid, streams: r.streams, useIDs: useIDs, event: event, data: text, body: body)
         }
@@ -214,6 +247,9 @@ struct NodeState {
 
     /// Removes a participant and tells the others; ends the conference when it empties.
     mutating func leave(_ uuid: String) {
+        if let p = participants[uuid], p.proxyFor == nil, conferences[p.conferenceKey]?.status.breakoutRooms == true {
+            leaveRooms(of: uuid)
+        }
         guard let p = participants.removeValue(forKey: uuid) else { return }
         effects.append(.cancelExpiry(p.expiry))
         let key = p.conferenceKey
@@ -323,6 +359,15 @@ struct NodeState {
                                                                 stream: streamCounter))))
         // Delivered to this stream only: the others already had theirs.
         sendInitialBurst(to: uuid, stream: stream.id, conf: conf)
+        if conf.status.breakoutRooms {
+            // The rooms it is in, again: a new stream starts from nothing.
+            for room in rooms(of: conf.key) {
+                guard let id = identity(of: uuid, in: room), let info = room.breakout else { continue }
+                _ = deliver(to: uuid, event: EventName.breakoutBegin,
+                            data: WireJSON.text(BreakoutBoundary(breakoutUUID: info.uuid, participantUUID: id)))
+                sendRoomSync(to: id)
+            }
+        }
         return stream
     }
 

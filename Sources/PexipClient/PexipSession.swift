@@ -50,6 +50,11 @@ public actor PexipSession {
     private var issuedAt: Date
     public private(set) var phase: Phase = .active
     public private(set) var roster = Roster()
+    /// The breakout room the session is in (nil: the main room), its identity in each room it
+    /// was given one in, and those rooms' rosters (from their `breakout_event`s).
+    public private(set) var breakoutRoom: String?
+    private var breakoutIdentities: [String: String] = [:]
+    private var breakoutRosters: [String: Roster] = [:]
     private var refreshTask: Task<Void, Never>?
     /// Refresh requests on the wire: their task must not be cancelled, and
     /// `leave` waits for them so the release is the token's last use.
@@ -138,14 +143,24 @@ public actor PexipSession {
 
     // MARK: - requests
 
-    /// Sends a chat message to the conference.
+    /// Sends a chat message to the conference (in a breakout room: to the room).
     public func send(message text: String) async throws {
-        try await post("message", body: WireJSON.bytes(MessageRequest(payload: text)))
+        try await post(inRoom("message"), body: WireJSON.bytes(MessageRequest(payload: text)))
     }
 
-    /// Sends a chat message to one participant.
+    /// Sends a chat message to one participant (of the room the session is in).
     public func send(message text: String, to participant: String) async throws {
-        try await post("participants/\(participant)/message", body: WireJSON.bytes(MessageRequest(payload: text)))
+        try await post(inRoom("participants/\(participant)/message"), body: WireJSON.bytes(MessageRequest(payload: text)))
+    }
+
+    /// `request` under the breakout room the session is in (`breakouts/<uuid>/…`), as PexRTC prefixes it.
+    private func inRoom(_ request: String) -> String {
+        breakoutRoom.map { "breakouts/\($0)/" + request } ?? request
+    }
+
+    /// The roster of the room the session is in.
+    public var currentRoster: [Participant] {
+        breakoutRoom.flatMap { breakoutRosters[$0]?.participants } ?? roster.participants
     }
 
     private func post(_ request: String, body: [UInt8]) async throws {
@@ -363,8 +378,10 @@ public actor PexipSession {
     }
 
     private func handle(_ e: SSEEvent) {
+        if handleBreakout(e) { return }
         if roster.apply(e) {
-            continuation.yield(.roster(roster.participants))
+            // The main room's; while in a breakout room it is kept for the way back.
+            if breakoutRoom == nil { continuation.yield(.roster(roster.participants)) }
             return
         }
         switch e.event {
@@ -395,5 +412,41 @@ public actor PexipSession {
         default:
             continuation.yield(.other(e))
         }
+    }
+
+    /// Breakout rooms, as PexRTC follows them: `breakout_begin` gives the session an identity in
+    /// a room, the room's events come as `breakout_event`, `breakout_refer` moves the session
+    /// there (or back to `main`), `breakout_end` closes the room. True when `e` was one of them.
+    private func handleBreakout(_ e: SSEEvent) -> Bool {
+        switch e.event {
+        case EventName.breakoutBegin:
+            guard let b = JSONValue.parse(e.data), let room = b["breakout_uuid"]?.stringValue else { return true }
+            breakoutIdentities[room] = b["participant_uuid"]?.stringValue
+            breakoutRosters[room] = Roster()
+        case EventName.breakoutEvent:
+            guard let w = JSONValue.parse(e.data), let room = w["breakout_uuid"]?.stringValue,
+                  let name = w["event"]?.stringValue else { return true }
+            let inner = SSEEvent(event: name, data: (w["data"] ?? .null).jsonText, id: e.id)
+            if breakoutRosters[room, default: Roster()].apply(inner) {
+                if room == breakoutRoom { continuation.yield(.roster(breakoutRosters[room]?.participants ?? [])) }
+            } else if room == breakoutRoom, name == EventName.messageReceived, let m = decode(ChatMessage.self, inner.data) {
+                continuation.yield(.message(m))
+            }
+        case EventName.breakoutRefer:
+            guard let b = JSONValue.parse(e.data), let room = b["breakout_uuid"]?.stringValue else { return true }
+            breakoutRoom = room == "main" ? nil : room
+            continuation.yield(.roster(currentRoster))
+        case EventName.breakoutEnd:
+            guard let b = JSONValue.parse(e.data), let room = b["breakout_uuid"]?.stringValue else { return true }
+            breakoutIdentities[room] = nil
+            breakoutRosters[room] = nil
+            if breakoutRoom == room {
+                breakoutRoom = nil
+                continuation.yield(.roster(roster.participants))
+            }
+        default:
+            return false
+        }
+        return true
     }
 }

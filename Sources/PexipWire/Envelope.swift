@@ -16,6 +16,8 @@ public enum WireMessage {
     public static let invalidPIN = "Invalid PIN"
     /// MockMCU's answer to an `sso_token` it did not issue, or used already (the real text is unknown).
     public static let ssoFailed = "SSO authentication failed"
+    /// MockMCU's answer to `breakouts/<uuid>/…` for a room that is not there.
+    public static let breakoutNotFound = "Breakout room not found"
     /// MockMCU's answer to a `chosen_idp` the conference does not offer.
     public static let unknownIDP = "Unknown identity provider"
     public static let conferenceNotFound = "Neither conference nor gateway found"

@@ -18,6 +18,10 @@ public enum EventName {
     public static let onHold = "on_hold"
     public static let callDisconnected = "call_disconnected"
     public static let liveCaptions = "live_captions"
+    public static let breakoutBegin = "breakout_begin"
+    public static let breakoutEnd = "breakout_end"
+    public static let breakoutEvent = "breakout_event"
+    public static let breakoutRefer = "breakout_refer"
 
     /// Why `name` cannot be an event's name on the wire, if it cannot: it goes on an
     /// SSE `event:` line, so a line break would start other fields, and a space

@@ -65,4 +65,21 @@ extension CheckLibrary {
                        problems.isEmpty ? "the old session's token was released or left alone" : problems.joined(separator: "; "),
                        evidence)
     }
+
+    static func breakoutRoster(_ r: RunRecord, room: String, names: [String]) -> CheckResult {
+        let expected = "while in breakout room \(room), a roster of exactly: \(names.sorted().joined(separator: ", "))"
+        let refers = r.journal.filter { $0.kind == .event && $0.event == EventName.breakoutRefer && $0.delivered != false }
+        guard let refer = refers.first(where: { r.data($0)?["breakout_name"]?.stringValue?.lowercased() == room.lowercased() }) else {
+            return verdict(false, expected, "the node never sent breakout_refer to \(room)", refers)
+        }
+        let until = refers.first { $0.seq > refer.seq }?.seq ?? Int.max
+        let rosters = r.reports("roster").filter { $0.entry.seq > refer.seq && $0.entry.seq < until }
+        if let hit = rosters.first(where: { self.names($0.message).sorted() == names.sorted() }) {
+            return verdict(true, expected, "reported \(self.names(hit.message).joined(separator: ", ")) in \(room)", [refer, hit.entry])
+        }
+        return verdict(false, expected,
+                       rosters.isEmpty ? "no roster reported while in \(room); the client reported: \(types(r))"
+                       : "rosters while in \(room): " + rosters.map { "[\(self.names($0.message).joined(separator: ", "))]" }.joined(separator: ", "),
+                       [refer] + rosters.map(\.entry))
+    }
 }

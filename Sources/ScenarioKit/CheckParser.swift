@@ -112,6 +112,10 @@ enum CheckParser {
             kind = .messages(try r.strings(need(try params(["texts"], main: "texts"), "texts"), what: "'texts'"))
         case "sent_message":
             kind = .sentMessage(text: try r.string(need(try params(["text"], main: "text"), "text"), what: "'text'"))
+        case "breakout_roster":
+            let p = try params(["room", "names"])
+            kind = .breakoutRoster(room: try r.string(need(p, "room"), what: "'room'"),
+                                   names: try r.list(need(p, "names"), what: "'names'").map { try r.string($0, what: "a name") })
         case "dropped_old_session":
             kind = .droppedOldSession(grace: try seconds(try params(["grace"], main: "grace"), "grace", 0.2))
         case "followed_refer":

@@ -87,6 +87,9 @@ public enum CheckKind: Sendable, Equatable {
     /// After re-joining with a refer's one-time token, no request but `release_token` with a token of
     /// the participant left behind, later than `grace` s after the re-join.
     case droppedOldSession(grace: Double)
+    /// While in breakout room `room` (from the node's `breakout_refer` to it to the next one), a
+    /// roster reported holding exactly these display names.
+    case breakoutRoster(room: String, names: [String])
     /// The number of requests named `request` (with `status`, if given) is within `min`...`max`.
     case requests(String, status: Int?, min: Int?, max: Int?)
     /// The number of reports of `type` whose fields include `fields` is within `min`...`max`.
@@ -96,5 +99,5 @@ public enum CheckKind: Sendable, Equatable {
     static let keys = ["joined", "asked_for_pin", "pin_header", "asked_for_extension", "extension_sent", "asked_for_sso", "signed_in",
                        "token_kept_alive", "refresh_cadence", "refresh_failure_handled", "reconnect_pacing",
                        "reconnect_backoff", "released", "no_request_after", "reconnected", "roster", "failed",
-                       "disconnected", "left", "ended", "message", "messages", "sent_message", "followed_refer", "dropped_old_session", "requests", "reported", "not_reported"]
+                       "disconnected", "left", "ended", "message", "messages", "sent_message", "followed_refer", "dropped_old_session", "breakout_roster", "requests", "reported", "not_reported"]
 }

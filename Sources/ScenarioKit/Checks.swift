@@ -106,6 +106,7 @@ extension CheckKind {
         case .sentMessage(let t): return "sent_message(\(t))"
         case .followedRefer(let w): return "followed_refer(within: \(n(w)))"
         case .droppedOldSession(let g): return "dropped_old_session(grace: \(n(g)))"
+        case .breakoutRoster(let room, let names): return "breakout_roster(\(room): \(names.joined(separator: ", ")))"
         case .requests(let q, let s, let lo, let hi):
             return "requests(\(q)" + (s.map { ", status: \($0)" } ?? "") + Self.range(lo, hi) + ")"
         case .reported(let type, let fields, let lo, let hi):
@@ -159,6 +160,7 @@ extension CheckKind {
         case .requests(let q, let s, let lo, let hi): result = CheckLibrary.requests(r, q, status: s, min: lo, max: hi)
         case .followedRefer(let w): result = CheckLibrary.followedRefer(r, within: w)
         case .droppedOldSession(let g): result = CheckLibrary.droppedOldSession(r, grace: g)
+        case .breakoutRoster(let room, let names): result = CheckLibrary.breakoutRoster(r, room: room, names: names)
         case .reported(let type, let fields, let lo, let hi): result = CheckLibrary.reported(r, type, fields: fields, min: lo, max: hi)
         }
         result.name = name

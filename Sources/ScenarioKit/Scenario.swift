@@ -47,7 +47,7 @@ public struct Scenario: Sendable {
 
 /// The feature names of the driver protocol; a client declares those it has.
 public enum Feature {
-    public static let all = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "srv_discovery", "tls", "proxy_auth", "refer", "sso"]
+    public static let all = ["pin", "guest_pin", "virtual_reception", "chat", "roster", "srv_discovery", "tls", "proxy_auth", "refer", "sso", "breakout"]
 }
 
 /// How the scenario's node is set up beyond its conferences.

@@ -17,6 +17,11 @@ final class BuggyTransport: PexipTransport, @unchecked Sendable {
 
     func send(_ request: HTTPExchange, timeout: Double) async throws -> (status: Int, body: Data) {
         var ex = request
+        if bugs.has("breakout-chat-to-main"), ex.url.path.contains("/breakouts/"), ex.url.lastPathComponent == "message",
+           let conference = ex.url.path.range(of: "/breakouts/") {
+            // Chat from a breakout room sent to the main room.
+            ex.url = URL(string: String(ex.url.path[..<conference.lowerBound]) + "/message", relativeTo: ex.url)!.absoluteURL
+        }
         let name = ex.url.lastPathComponent
         switch name {
         case "request_token":
@@ -202,6 +207,7 @@ final class FilteredStream: EventStreamConnection, @unchecked Sendable {
                             if bugs.has("ignore-disconnect-event"), e.event == "disconnect" { continue }
                             if bugs.has("ignore-participant-delete"), e.event == "participant_delete" { continue }
                             if bugs.has("ignore-refer"), e.event == "refer" { continue }
+                            if bugs.has("ignore-breakout-refer"), e.event == "breakout_refer" { continue }
                             if bugs.has("no-resync"), number > 1, e.event == "participant_sync_begin" { continue }
                             if bugs.has("stop-reading-after-10"), events > 10 { continue }
                             if bugs.has("unknown-event-fatal"), !FilteredStream.known.contains(e.event) {

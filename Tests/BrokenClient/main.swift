@@ -104,7 +104,7 @@ struct Bugs: Sendable {
         // the event stream
         "keep-partial-event", "whole-lines-per-read", "empty-event-on-comment", "bare-comment-fatal",
         "stream-error-is-fatal", "clean-end-is-final", "short-idle-timeout", "lf-only-lines", "idle-ignores-keepalives",
-        "old-session-kept",
+        "old-session-kept", "ignore-breakout-refer", "breakout-chat-to-main",
         // single sign-on
         "no-sso-prompt", "chosen-idp-dropped", "sso-token-dropped",
         // timing

@@ -9,6 +9,8 @@ import XCTest
 final class ScenarioSuiteTests: XCTestCase {
     /// For each scenario: the bug that breaks its rule, and the check that must catch it.
     static let mutations: [String: (bug: String, caughtBy: String)] = [
+        "breakout/chat-in-room": ("breakout-chat-to-main", "requests(breakouts/*/message"),
+        "breakout/moved-in-and-back": ("ignore-breakout-refer", "breakout_roster("),
         "chat/messages-in-order": ("messages-swapped", "messages("),
         "chat/receive-message": ("no-messages", "message("),
         "chat/send-message": ("no-chat-send", "sent_message("),

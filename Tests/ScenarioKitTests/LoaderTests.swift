@@ -228,5 +228,5 @@ final class LoaderTests: XCTestCase {
 
 /// The allowed check names as the loader lists them.
 enum CheckKindNames {
-    static let all = "joined, asked_for_pin, pin_header, asked_for_extension, extension_sent, asked_for_sso, signed_in, token_kept_alive, refresh_cadence, refresh_failure_handled, reconnect_pacing, reconnect_backoff, released, no_request_after, reconnected, roster, failed, disconnected, left, ended, message, messages, sent_message, followed_refer, dropped_old_session, requests, reported, not_reported"
+    static let all = "joined, asked_for_pin, pin_header, asked_for_extension, extension_sent, asked_for_sso, signed_in, token_kept_alive, refresh_cadence, refresh_failure_handled, reconnect_pacing, reconnect_backoff, released, no_request_after, reconnected, roster, failed, disconnected, left, ended, message, messages, sent_message, followed_refer, dropped_old_session, breakout_roster, requests, reported, not_reported"
 }

@@ -194,6 +194,16 @@ extension MockNode {
                 return ["sso_token": .string(token), "idp": JSONValue.from(chosen)]
             }
 
+        case .caption(let alias, let text, let isFinal):
+            let count = try mutate { s in
+                let conf = try s.conference(alias)
+                s.recordAction("caption", alias: conf.config.alias, detail: text)
+                let data = WireJSON.text(LiveCaption(data: text, isFinal: isFinal, sentTime: Date().timeIntervalSince1970))
+                return conf.order.filter { s.participants[$0]?.showLiveCaptions == true }
+                    .reduce(0) { n, uuid in n + (s.deliver(to: uuid, event: EventName.liveCaptions, data: data) ? 1 : 0) }
+            }
+            return ["recipients": .number(Double(count))]
+
         case .createBreakout(let alias, let name, let who, let leave):
             return try mutate { s in
                 let conf = try s.conference(alias)

@@ -32,6 +32,7 @@ public enum NodeCommand: Sendable, Equatable {
     case refer(String, to: String, role: TokenRole?)
     case transfer(String, to: String, role: TokenRole?)
     case ssoLogin(conference: String, idp: String)
+    case caption(conference: String, text: String, isFinal: Bool)
     case createBreakout(conference: String, name: String, participants: [String], guestsAllowedToLeave: Bool)
     case moveToBreakout(String, room: String)
     case endBreakout(conference: String, room: String)
@@ -68,6 +69,7 @@ public enum NodeCommand: Sendable, Equatable {
         case .refer(_, let alias, _): return "refer to \(alias)"
         case .transfer(_, let alias, _): return "transfer to \(alias)"
         case .ssoLogin(_, let idp): return "sign in at \(idp)"
+        case .caption(_, let text, _): return "caption \(text)"
         case .createBreakout(_, let name, _, _): return "open breakout room \(name)"
         case .moveToBreakout(_, let room): return room == "main" ? "back to the main room" : "move to breakout room \(room)"
         case .endBreakout(_, let room): return "close breakout room \(room)"
@@ -438,6 +440,12 @@ extension NodeCommand {
              [conference, field("idp", "the provider's uuid or name (default: the first)")], reply: "{sso_token, idp}",
              shorthand: "idp") { a in
             .ssoLogin(conference: try a.required("conference"), idp: try a.text("idp") ?? "")
+        },
+        spec("caption", [route("POST", "conferences/<alias>/captions")],
+             "a line of live captions: live_captions to every participant that asked for them (show_live_captions)",
+             [conference, field("text", "text", required: true), field("is_final", "true|false (default true)")],
+             reply: "{recipients}", shorthand: "text") { a in
+            .caption(conference: try a.required("conference"), text: try a.required("text"), isFinal: try a.bool("is_final") ?? true)
         },
         spec("create_breakout", [route("POST", "conferences/<alias>/breakouts")],
              "open a breakout room, as a host's POST breakouts does, and move these participants into it",

@@ -162,3 +162,12 @@ struct BreakoutRefer: Codable, Sendable, WireEncodable {
         }
     }
 }
+
+/// `live_captions`: `{"data", "is_final", "sent_time"}` (the Swift SDK's `LiveCaptions`).
+struct LiveCaption: Codable, Sendable {
+    let data: String
+    let isFinal: Bool
+    let sentTime: Double
+
+    enum CodingKeys: String, CodingKey { case data, isFinal = "is_final", sentTime = "sent_time" }
+}

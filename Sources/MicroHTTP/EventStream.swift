@@ -48,7 +48,7 @@ public final class EventStream: Sendable {
 
     /// How lines end on the wire. Bytes are given with LF line ends (an event's JSON data holds
     /// no raw line break), and a stream with another ending writes each LF as it says.
-    public enum LineEnding: String, Sendable, Equatable, CaseIterable {
+    public enum LineEnding: String, Sendable, Equatable, CaseIterable, Codable {
         case lf, crlf, cr
     }
 

@@ -47,6 +47,8 @@ struct ClientRoute: Sendable {
         return r
     }
 
+    private static let breakoutsPrefix = Array("breakouts/".utf8)
+
     private static let simple: [String: (Kind, String)] = [
         "refresh_token": (.refreshToken, "POST"), "release_token": (.releaseToken, "POST"),
         "events": (.events, "GET"), "participants": (.participants, "GET"),
@@ -63,8 +65,9 @@ struct ClientRoute: Sendable {
     ]
 
     init?(_ request: String) {
-        let prefix = request.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        if prefix.count == 3, prefix[0] == "breakouts", !prefix[1].isEmpty {
+        if request.utf8.starts(with: Self.breakoutsPrefix),
+           case let prefix = request.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false),
+           prefix.count == 3, !prefix[1].isEmpty {
             let rest = String(prefix[2])
             switch rest {
             case "participants/breakout": (kind, method) = (.moveBreakoutParticipants, "POST")

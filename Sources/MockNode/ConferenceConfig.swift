@@ -1,3 +1,4 @@
+import MicroHTTP
 import PexipWire
 
 /// One conference (or Virtual Reception) the node serves, with every
@@ -52,7 +53,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
     /// not (`: keepalive` LF, which some parsers take as the start of the next event).
     public var keepaliveBlankLine: Bool
     /// How lines end on `/events`: `lf` (the usual), `crlf` or `cr`, all valid by the W3C rules.
-    public var lineEnding: String
+    public var lineEnding: EventStream.LineEnding
     /// Whether events carry `id:` lines.
     public var eventIDs: Bool
     /// Virtual Reception 403 body's type: `standard` or `mssip`.
@@ -114,7 +115,7 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         self.expires = expires
         keepaliveInterval = 10
         keepaliveBlankLine = true
-        lineEnding = "lf"
+        lineEnding = .lf
         eventIDs = true
         extensionType = "standard"
         errorStatusWord = "success"
@@ -167,7 +168,15 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         expires = try c.decodeIfPresent(Int.self, forKey: .expires) ?? d.expires
         keepaliveInterval = try c.decodeIfPresent(Double.self, forKey: .keepaliveInterval) ?? d.keepaliveInterval
         keepaliveBlankLine = try c.decodeIfPresent(Bool.self, forKey: .keepaliveBlankLine) ?? d.keepaliveBlankLine
-        lineEnding = try c.decodeIfPresent(String.self, forKey: .lineEnding)?.lowercased() ?? d.lineEnding
+        if let word = try c.decodeIfPresent(String.self, forKey: .lineEnding) {
+            guard let ending = EventStream.LineEnding(rawValue: word.lowercased()) else {
+                throw DecodingError.dataCorruptedError(forKey: .lineEnding, in: c,
+                                                       debugDescription: "line_ending must be lf, crlf or cr (got '\(word)')")
+            }
+            lineEnding = ending
+        } else {
+            lineEnding = d.lineEnding
+        }
         eventIDs = try c.decodeIfPresent(Bool.self, forKey: .eventIDs) ?? d.eventIDs
         extensionType = try c.decodeIfPresent(String.self, forKey: .extensionType) ?? d.extensionType
         errorStatusWord = try c.decodeIfPresent(String.self, forKey: .errorStatusWord) ?? d.errorStatusWord
@@ -230,9 +239,6 @@ public struct ConferenceConfig: Codable, Sendable, Equatable {
         ]
         for (key, limit, value) in timings {
             if let problem = limit.problem(value, key.rawValue) { out.append((key, problem)) }
-        }
-        if !["lf", "crlf", "cr"].contains(lineEnding) {
-            out.append((.lineEnding, "line_ending must be lf, crlf or cr (got '\(lineEnding)')"))
         }
         if !["standard", "mssip"].contains(extensionType) {
             out.append((.extensionType, "extension_type must be 'standard' or 'mssip'"))

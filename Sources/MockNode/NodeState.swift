@@ -82,8 +82,9 @@ struct NodeState {
     @discardableResult
     mutating func deliver(to uuid: String, event: String, data: String, encoded: [UInt8]? = nil) -> Bool {
         guard let (ids, key, owner) = streamsOf(uuid) else { return false }
-        let useIDs = conferences[key]?.config.eventIDs ?? true
-        if let room = conferences[key]?.breakout, owner != uuid {
+        let ci = conferences.index(forKey: key)
+        let useIDs = ci.map { conferences.values[$0].config.eventIDs } ?? true
+        if owner != uuid, let ci, let room = conferences.values[ci].breakout {
             let wrapped = Self.breakoutEvent(room.uuid, event, data)
             deliver(to: owner, streams: ids, useIDs: useIDs, event: EventName.breakoutEvent, data: wrapped,
                     body: SSEEncoder.encodeBytes(event: EventName.breakoutEvent, data: wrapped))
@@ -351,7 +352,7 @@ struct NodeState {
     mutating func openStream(for uuid: String, conf: ConferenceState) -> EventStream {
         let stream = EventStream(heartbeatInterval: conf.config.keepaliveInterval,
                                  blankLineAfterComments: conf.config.keepaliveBlankLine,
-                                 lineEnding: EventStream.LineEnding(rawValue: conf.config.lineEnding) ?? .lf)
+                                 lineEnding: conf.config.lineEnding)
         streamCounter += 1
         streams[stream.id] = StreamSlot(stream: stream, participant: uuid, number: streamCounter)
         participants[uuid]?.streamIDs.append(stream.id)

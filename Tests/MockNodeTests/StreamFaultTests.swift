@@ -93,7 +93,7 @@ final class StreamFaultTests: XCTestCase {
 
     func testLineEndingSettingRewritesEveryLineEnd() throws {
         var c = ConferenceConfig(alias: "meet")
-        c.lineEnding = "crlf"
+        c.lineEnding = .crlf
         let h = try NodeHarness([c])
         let a = try h.join("meet", name: "A")
         let events = try h.listen("meet", token: a.token)
@@ -101,8 +101,8 @@ final class StreamFaultTests: XCTestCase {
         XCTAssertFalse(events.rawText.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "a bare LF")
         _ = try control(h, "/participants/\(a.uuid)/comment", #"{"text":"k"}"#)
         XCTAssertEqual(try events.nextChunk(), .data(Array(": k\r\n\r\n".utf8)))
-        var bad = ConferenceConfig(alias: "x")
-        bad.lineEnding = "crcr"
-        XCTAssertEqual(bad.problems().map(\.message), ["line_ending must be lf, crlf or cr (got 'crcr')"])
+        XCTAssertThrowsError(try JSONValue.parse(#"{"alias":"x","line_ending":"crcr"}"#)!.decode(ConferenceConfig.self)) {
+            XCTAssertTrue(String(describing: $0).contains("line_ending must be lf, crlf or cr (got 'crcr')"), "\($0)")
+        }
     }
 }

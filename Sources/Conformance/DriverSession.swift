@@ -83,12 +83,20 @@ public final class DriverSession: @unchecked Sendable {
         return nil
     }
 
+    /// Seconds a client may take to send its first message, on top of the deadline.
+    public static let startupAllowance = 20.0
+
     public func run(start: JSONValue, answers: [String: String] = [:], deadline: Double, grace: Double = 2,
+                    startupAllowance: Double = DriverSession.startupAllowance,
                     onMessage: (JSONValue, DriverSession) -> Void = { _, _ in }) -> Transcript {
         var transcript = Transcript()
         send(start)
+        // The deadline counts from the client's first message, so that its start-up (a browser
+        // can take 17 s on a loaded machine) is not taken from the scenario; a client that says
+        // nothing is told to leave once the deadline and the start-up allowance have passed.
+        var firstMessage: Double?
         loop: while true {
-            let remaining = deadline - elapsed
+            let remaining = (firstMessage.map { $0 + deadline } ?? deadline + startupAllowance) - elapsed
             if remaining <= 0 {
                 transcript.hitDeadline = true
                 break
@@ -104,6 +112,7 @@ public final class DriverSession: @unchecked Sendable {
             case .notJSON(let line)?:
                 transcript.protocolErrors.append(line)
             case .message(let m)?:
+                if firstMessage == nil { firstMessage = elapsed }
                 received(m, into: &transcript)
                 switch m["type"]?.stringValue {
                 case "pin_required":

@@ -93,7 +93,7 @@ extension NodeState {
         }
         note.participant = p.uuid
         guard let home = conference(of: p) else { return Reply.invalidToken(c) }
-        if let id = route.room, !route.managesRooms {
+        if let id = route.room, !route.managesRooms, !route.isSessionLevel {
             // `breakouts/<uuid>/…`: the request of the client's identity in that room.
             guard let room = rooms(of: home.key).first(where: { $0.breakout?.uuid == id }) else {
                 return id == "main" ? perform(route.unprefixed, req, bodies: bodies, p: p, conf: home)
@@ -162,6 +162,7 @@ extension NodeState {
             case .challenge(let challenge): return Reply.lazy(403, challenge)
             case .invalidPIN: return Reply.lazy(403, WireMessage.invalidPIN, word: c.invalidPINStatusWord)
             }
+            if signedIn, let used = body.ssoToken { ssoGrants.removeValue(forKey: used.trimmingCharacters(in: .whitespaces)) }
         }
         let serviceType: ServiceType = conf.status.locked && role == .guest ? .waitingRoom
             : c.type == .lecture ? .lecture : .conference
@@ -204,7 +205,8 @@ extension NodeState {
 
     /// Single sign-on before the PIN: without `chosen_idp` the list of providers (or, with
     /// `sso_redirect_first`, the redirect to the only one); with it, the redirect to that
-    /// provider; with an `sso_token` from a sign-in there, nil: go on. PexRTC sends the
+    /// provider; with an `sso_token` from a sign-in there, nil: go on (the token is used up when the
+    /// participant joins, after any PIN prompt). PexRTC sends the
     /// literal `none` for both fields when it has nothing.
     mutating func ssoGate(_ c: ConferenceConfig, _ conf: ConferenceState, _ body: RequestTokenRequest,
                           host: String?) -> NodeReply? {
@@ -218,8 +220,7 @@ extension NodeState {
                   chosen == nil || chosen == grant.idp else {
                 return Reply.lazy(403, WireMessage.ssoFailed, word: c.invalidPINStatusWord)
             }
-            ssoGrants.removeValue(forKey: ssoToken)
-            return nil
+            return nil  // used up once the participant joins (a PIN prompt may come first)
         }
         let idp: IdentityProvider
         if let chosen {

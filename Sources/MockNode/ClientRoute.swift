@@ -37,6 +37,9 @@ struct ClientRoute: Sendable {
     /// The room of a `breakouts/<uuid>/…` request.
     private(set) var room: String?
 
+    /// Whether the request concerns the session itself (token, stream), which a room prefix does not change.
+    var isSessionLevel: Bool { kind == .refreshToken || kind == .releaseToken || kind == .events }
+
     /// Whether the request manages rooms (its `room` names the room it acts on, not one the caller is in).
     var managesRooms: Bool { kind == .moveBreakoutParticipants || kind == .closeBreakout }
 

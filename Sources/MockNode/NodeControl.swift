@@ -14,9 +14,11 @@ public struct ParticipantInfo: Codable, Sendable, Equatable {
     public var refreshCount: Int
     /// The newest token (absent for simulated participants).
     public var token: String?
+    /// For a participant in a breakout room of `alias`: the room's uuid.
+    public var breakout: String?
 
     enum CodingKeys: String, CodingKey {
-        case uuid, role, alias, simulated, token
+        case uuid, role, alias, simulated, token, breakout
         case displayName = "display_name", serviceType = "service_type"
         case openStreams = "open_streams", refreshCount = "refresh_count"
     }
@@ -75,7 +77,7 @@ extension MockNode {
 
     /// The conferences served now, sorted by alias.
     public func conferences() -> [ConferenceConfig] {
-        state.withLock { s in s.conferences.values.map(\.config).sorted { $0.alias < $1.alias } }
+        state.withLock { s in s.conferences.values.filter { $0.breakout == nil }.map(\.config).sorted { $0.alias < $1.alias } }
     }
 
     /// The live status of a conference (`conference_update` payload).
@@ -93,14 +95,15 @@ extension MockNode {
     /// Participants now, optionally of one conference, in join order.
     public func participants(in alias: String? = nil) -> [ParticipantInfo] {
         state.withLock { s in
-            let confs = s.conferences.values.filter { alias == nil || $0.key == alias!.lowercased() }
+            // Breakout rooms' participants after their main room's, under its alias.
+            let confs = s.conferences.values.filter { alias == nil || ($0.breakout?.parentKey ?? $0.key) == alias!.lowercased() }
                 .sorted { $0.key < $1.key }
             return confs.flatMap { conf in
                 s.members(conf).map { p in
                     ParticipantInfo(uuid: p.uuid, displayName: p.displayName, role: p.role, alias: conf.config.alias,
                                     serviceType: p.serviceType.rawValue, simulated: p.simulated,
                                     openStreams: p.streamIDs.count, refreshCount: p.refreshCount,
-                                    token: p.currentToken)
+                                    token: p.currentToken, breakout: conf.breakout?.uuid)
                 }
             }
         }

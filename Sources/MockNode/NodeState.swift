@@ -258,11 +258,11 @@ struct NodeState {
         conferences[key]!.order.removeAll { $0 == uuid }
         broadcast(key, event: EventName.participantDelete, data: WireJSON.text(ParticipantDeleted(uuid: uuid)))
         guard let conf = conferences[key] else { return }
-        if conf.order.isEmpty {
+        if conf.order.isEmpty, conf.breakout == nil {
             conferences[key]!.status = ConferenceState.initialStatus(conf.config)
             conferences[key]!.layout = LayoutState(conf.config)
             recordAction("conference_ended", alias: conf.config.alias)
-        } else {
+        } else if !conf.order.isEmpty {
             broadcast(key, event: EventName.stage, data: Self.stageJSON(conf))
         }
     }

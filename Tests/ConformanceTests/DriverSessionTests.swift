@@ -35,7 +35,8 @@ final class DriverSessionTests: XCTestCase {
 
     func testDeadlineSendsLeaveAndAHangingClientIsStopped() throws {
         let session = DriverSession(client: try ClientProcess(command: "cat > /dev/null & sleep 1000"))
-        let transcript = session.run(start: ["type": "start", "protocol": .number(1)], deadline: 0.3, grace: 0.2)
+        let transcript = session.run(start: ["type": "start", "protocol": .number(1)], deadline: 0.3, grace: 0.2,
+                                     startupAllowance: 0)
         XCTAssertTrue(transcript.hitDeadline)
         XCTAssertEqual(transcript.termination, .terminated)
         XCTAssertFalse(session.client.groupAlive)

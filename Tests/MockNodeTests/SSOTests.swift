@@ -81,4 +81,15 @@ final class SSOTests: XCTestCase {
         let decoded = try JSONValue.parse(#"{"alias":"x","sso_idps":[{"name":"One"},{"name":"Two","uuid":"u2"}]}"#)!.decode(ConferenceConfig.self)
         XCTAssertEqual(decoded.ssoIDPs.map(\.uuid), ["5a5a0000-0000-4000-8000-000000000001", "u2"])
     }
+
+    func testTheSSOTokenSurvivesAPINPromptAndIsUsedUpByTheJoin() throws {
+        var c = ConferenceConfig(alias: "meet", hostPIN: "1234")
+        c.ssoIDPs = [IdentityProvider(uuid: "only", name: "Northwind")]
+        let h = try NodeHarness([c])
+        let token = try h.node.ssoLogin(conference: "meet")
+        let body = #"{"chosen_idp":"only","sso_token":"\#(token)"}"#
+        XCTAssertNotNil(try h.call("POST", "meet", "request_token", body: body).json?["result"]?["pin"])
+        XCTAssertEqual(try h.call("POST", "meet", "request_token", pin: "1234", body: body).status, 200)
+        XCTAssertEqual(try h.call("POST", "meet", "request_token", pin: "1234", body: body).json?["result"], "SSO authentication failed")
+    }
 }

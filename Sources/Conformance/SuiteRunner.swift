@@ -17,6 +17,15 @@ public struct Selection: Sendable {
 
     public init() {}
 
+    /// What is wrong with a `--run`/`--skip` pattern, if anything: only `*` and `?` are wildcards.
+    public static func problem(_ pattern: String) -> String? {
+        if pattern.isEmpty { return "an empty pattern matches nothing" }
+        if let c = pattern.first(where: { "[]{}".contains($0) }) {
+            return "'\(pattern)': '\(c)' is not a wildcard here (only * and ? are: 'pin/*', 'reconnect/drop?ed-stream')"
+        }
+        return nil
+    }
+
     /// Whether `name` matches any of `patterns`.
     public static func matches(_ name: String, _ patterns: [String]) -> Bool {
         patterns.contains { p in RunRecord.globMatch(p, name) || name.hasPrefix(p.hasSuffix("/") ? p : p + "/") }

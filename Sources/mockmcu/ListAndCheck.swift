@@ -19,7 +19,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         let selection = try options.selection()
-        let chosen = selection.chosen(try options.load())
+        let chosen = try options.choose(try options.load(), selection)
         let width = min(48, chosen.map(\.name.count).max() ?? 0)
         for s in chosen {
             let missing = selection.missing(for: s)

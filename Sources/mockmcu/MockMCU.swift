@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScenarioKit
 
 @main
 struct MockMCU: ParsableCommand {
@@ -17,6 +18,14 @@ struct MockMCU: ParsableCommand {
 
     /// As ArgumentParser's, except that usage errors exit 2 (as the runner's contract says), not 64.
     static func main() {
+        // A mistyped command: say so, suggest one, and point at the top-level help.
+        let commands = configuration.subcommands.map { $0._commandName }
+        if let first = CommandLine.arguments.dropFirst().first, !first.hasPrefix("-"), !commands.contains(first), first != "help" {
+            let near = YAMLDocument.nearest(first, among: commands).map { " (did you mean '\($0)'?)" } ?? ""
+            FileHandle.standardError.write(Data(("Error: unknown command '\(first)'\(near); commands: "
+                + commands.joined(separator: ", ") + "\n(see 'mockmcu --help')\n").utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -64,10 +64,11 @@ struct Run: ParsableCommand {
     @Flag(help: "A warning (a should check failed) fails the run too.")
     var strict = false
 
-    @Option(help: "Seconds the client gets to exit after leave, and again after SIGTERM.")
+    // `.unconditional`: `--grace -1` is a value to refuse with a reason, not a missing one.
+    @Option(parsing: .unconditional, help: "Seconds the client gets to exit after leave, and again after SIGTERM.")
     var grace = 2.0
 
-    @Option(help: "Multiply every scenario's deadline (for slow clients).")
+    @Option(parsing: .unconditional, help: "Multiply every scenario's deadline (for slow clients).")
     var deadlineScale = 1.0
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The client command, after --.", valueName: "client command"))
@@ -76,8 +77,12 @@ struct Run: ParsableCommand {
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the client command after --, e.g. mockmcu run -- ./my-client") }
         guard (1...100).contains(repetitions) else { throw ValidationError("--repeat must be between 1 and 100") }
-        guard grace > 0, grace <= 60 else { throw ValidationError("--grace must be between 0 and 60 seconds") }
-        guard deadlineScale > 0, deadlineScale <= 20 else { throw ValidationError("--deadline-scale must be above 0 and at most 20") }
+        guard grace > 0, grace <= 60 else {
+            throw ValidationError("--grace must be more than 0 and at most 60 seconds (got \(Self.number(grace)))")
+        }
+        guard deadlineScale > 0, deadlineScale <= 20 else {
+            throw ValidationError("--deadline-scale must be above 0 and at most 20 (got \(Self.number(deadlineScale)))")
+        }
         if let program = programWord, !Self.canExecute(program) {
             throw ValidationError("cannot run the client: '\(program)' is not an executable file\(program.contains("/") ? "" : " on PATH")")
         }
@@ -91,6 +96,9 @@ struct Run: ParsableCommand {
         guard line.rangeOfCharacter(from: CharacterSet(charactersIn: "'\"\\$`;&|<>(){}*?=~")) == nil else { return nil }
         return line.split(separator: " ").first.map(String.init)
     }
+
+    /// A number as the user wrote it (`-1`, not `-1.0`).
+    static func number(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) }
 
     static func canExecute(_ program: String) -> Bool {
         if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) }
@@ -113,10 +121,7 @@ struct Run: ParsableCommand {
         var selection = try options.selection()
         if let knownFailing { selection.knownFailing = try Self.readPatterns(knownFailing) }
         selection.strict = strict
-        let chosen = selection.chosen(all)
-        guard !chosen.isEmpty else {
-            throw ValidationError("no scenario matches the selection (\(all.count) exist; mockmcu list shows them)")
-        }
+        let chosen = try options.choose(all, selection)
         for p in selection.knownFailing where !all.contains(where: { Selection.matches($0.name, [p]) }) {
             FileHandle.standardError.write(Data("warning: --known-failing pattern '\(p)' matches no scenario\n".utf8))
         }

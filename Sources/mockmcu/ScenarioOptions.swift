@@ -40,12 +40,33 @@ struct ScenarioOptions: ParsableArguments {
     /// Loads every scenario; a bad file is a configuration error naming its line.
     func load() throws -> [Scenario] {
         let dir = try directory()
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else {
+            throw ValidationError("the scenarios folder '\(dir)' does not exist")
+        }
+        guard isDir.boolValue else { throw ValidationError("--scenarios '\(dir)' is a file, not a folder of scenarios") }
         let (scenarios, problems) = ScenarioLoader.validate(directory: dir)
         guard problems.isEmpty else {
             throw ValidationError("invalid scenario files (mockmcu check lists them all):\n"
                                   + problems.map { "  \($0)" }.joined(separator: "\n"))
         }
         return scenarios
+    }
+
+    /// The scenarios the selection picks; none is an error that echoes the patterns and suggests a name.
+    func choose(_ all: [Scenario], _ selection: Selection) throws -> [Scenario] {
+        for (flag, p) in runPatterns.map({ ("--run", $0) }) + skipPatterns.map({ ("--skip", $0) }) {
+            if let problem = Selection.problem(p) { throw ValidationError("\(flag) \(problem)") }
+        }
+        let chosen = selection.chosen(all)
+        guard chosen.isEmpty else { return chosen }
+        let names = all.map(\.name), groups = Array(Set(all.map(\.group).filter { !$0.isEmpty })).sorted()
+        let given = runPatterns.map { "--run '\($0)'" } + skipPatterns.map { "--skip '\($0)'" }
+        let near = runPatterns.lazy.compactMap { YAMLDocument.nearest($0, among: groups + names) }.first
+        throw ValidationError("no scenario matches \(given.isEmpty ? "the selection" : given.joined(separator: " "))"
+                              + (near.map { " (did you mean '\($0)'?)" } ?? "")
+                              + "; \(all.count) exist" + (groups.isEmpty ? "" : " in groups \(groups.joined(separator: ", "))")
+                              + " (mockmcu list shows them)")
     }
 
     /// The selection from the options (features read and checked).

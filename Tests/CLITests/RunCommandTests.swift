@@ -226,6 +226,26 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(invalid.err.contains("bad.yaml:9: unknown action 'tel' (did you mean 'tell'?)"), invalid.err)
     }
 
+    /// What a newcomer met (issue 13): each mistake answered with the exact message.
+    func testNewcomerMistakesGetExactMessages() throws {
+        let dir = try folder(["join": Self.join])
+        let typo = try mockmcu(["rn"])
+        XCTAssertEqual(typo.status, 2)
+        XCTAssertEqual(typo.err, "Error: unknown command 'rn' (did you mean 'run'?); commands: serve, run, list, check, check-conferences\n(see 'mockmcu --help')\n")
+        let grace = try mockmcu(["run", "--scenarios", dir, "--grace", "-1", "--", "true"])
+        XCTAssertEqual(grace.status, 2)
+        XCTAssertEqual(grace.err, "Error: --grace must be more than 0 and at most 60 seconds (got -1)\n(see 'mockmcu run --help')\n")
+        let noFolder = try mockmcu(["run", "--scenarios", "/no/such/folder", "--", "true"])
+        XCTAssertEqual(noFolder.status, 2)
+        XCTAssertEqual(noFolder.err, "Error: the scenarios folder '/no/such/folder' does not exist\n(see 'mockmcu run --help')\n")
+        let glob = try mockmcu(["run", "--scenarios", dir, "--run", "pin/[", "--", "true"])
+        XCTAssertEqual(glob.status, 2)
+        XCTAssertEqual(glob.err, "Error: --run 'pin/[': '[' is not a wildcard here (only * and ? are: 'pin/*', 'reconnect/drop?ed-stream')\n(see 'mockmcu run --help')\n")
+        let near = try mockmcu(["list", "--scenarios", dir, "--run", "jion"])
+        XCTAssertEqual(near.status, 2)
+        XCTAssertEqual(near.err, "Error: no scenario matches --run 'jion' (did you mean 'join'?); 1 exist (mockmcu list shows them)\n(see 'mockmcu list --help')\n")
+    }
+
     func testCheckReportsEveryBadFileWithItsLine() throws {
         let dir = try folder([
             "good": Self.join,

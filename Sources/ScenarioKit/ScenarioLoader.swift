@@ -32,6 +32,8 @@ public enum ScenarioLoader {
                 scenarios.append(try load(path: (directory as NSString).appendingPathComponent(relative), name: name(of: relative)))
             } catch let e as YAMLFileError {
                 problems.append(e)
+            } catch let e as YAMLFileErrors {
+                problems += e.problems
             } catch {
                 problems.append(YAMLFileError(file: relative, line: nil, message: "\(error)"))
             }
@@ -72,37 +74,54 @@ public enum ScenarioLoader {
         try load(YAMLDocument(text: text, file: file ?? name + ".yaml"), name: name)
     }
 
+    /// Every problem of the file is reported (`YAMLFileErrors`, in line order): each section is
+    /// read on its own, and so is each timeline step and each check.
     static func load(_ doc: YAMLDocument, name: String) throws -> Scenario {
         let r = YAMLReader(doc: doc)
-        let top = try r.mapping(doc.root, what: "the scenario", allowed: topKeys)
+        var problems: [YAMLFileError] = []
+        guard doc.root.mapping != nil else { throw r.error("the scenario should be a mapping (key: value)", at: doc.root) }
+        problems += doc.keyProblems(of: doc.root, allowed: topKeys, context: "the scenario")
+        let top = (doc.root.mapping ?? [:]).map { (key: $0.key.string ?? "", keyNode: $0.key, value: $0.value) }
         func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
         func required(_ key: String, _ hint: String) throws -> Node {
             guard let v = value(key) else { throw r.error("missing '\(key)': \(hint)", at: doc.root) }
             return v
         }
-        let summary = try r.string(required("summary", "one line on what the scenario proves"), what: "'summary'")
-        let conferences = try ConferenceFile.conferences(in: required("conferences", "the conferences the node serves"), doc: doc)
+        func attempt<T>(_ body: () throws -> T) -> T? { YAMLFileErrors.collect(&problems, body) }
+        let summary = attempt { try r.string(required("summary", "one line on what the scenario proves"), what: "'summary'") }
+        let conferences = attempt { try ConferenceFile.conferences(in: required("conferences", "the conferences the node serves"), doc: doc) }
         var features: [String] = []
-        if let f = value("features") {
-            for item in try r.list(f, what: "'features'") {
-                let word = try r.string(item, what: "a feature")
-                guard Feature.all.contains(word) else {
-                    var m = "unknown feature '\(word)'"
-                    if let near = YAMLDocument.nearest(word, among: Feature.all) { m += " (did you mean '\(near)'?)" }
-                    throw r.error(m + "; features: \(Feature.all.joined(separator: ", "))", at: item)
+        if let f = value("features"), let items = attempt({ try r.list(f, what: "'features'") }) {
+            for item in items {
+                _ = attempt {
+                    let word = try r.string(item, what: "a feature")
+                    guard Feature.all.contains(word) else {
+                        var m = "unknown feature '\(word)'"
+                        if let near = YAMLDocument.nearest(word, among: Feature.all) { m += " (did you mean '\(near)'?)" }
+                        throw r.error(m + "; features: \(Feature.all.joined(separator: ", "))", at: item)
+                    }
+                    features.append(word)
                 }
-                features.append(word)
             }
         }
-        let deadline = try value("deadline").map { try r.number($0, what: "'deadline'", limit: Scenario.deadlineLimit) } ?? Scenario.defaultDeadline
-        let node = try value("node").map { try nodeSetup($0, r) } ?? NodeSetup()
-        let client = try clientSetup(required("client", "what the client dials and answers"), r, conferences: conferences)
-        let timeline = try value("timeline").map { try r.list($0, what: "'timeline'").map { try TimelineParser.step($0, r) } } ?? []
-        let checkList = try r.list(required("checks", "what the run must show"), what: "'checks'")
-        guard !checkList.isEmpty else { throw r.error("'checks' is empty: a scenario must check something", at: value("checks")) }
-        let checks = try checkList.map { try CheckParser.check($0, r) }
+        let deadline = attempt { try value("deadline").map { try r.number($0, what: "'deadline'", limit: Scenario.deadlineLimit) } }
+        let node = attempt { try value("node").map { try nodeSetup($0, r) } ?? NodeSetup() }
+        // The client names a conference: judged only once the conferences have loaded.
+        let client = conferences.flatMap { c in attempt { try clientSetup(required("client", "what the client dials and answers"), r, conferences: c) } }
+        var timeline: [TimelineStep] = []
+        if let t = value("timeline"), let steps = attempt({ try r.list(t, what: "'timeline'") }) {
+            for step in steps { if let parsed = attempt({ try TimelineParser.step(step, r) }) { timeline.append(parsed) } }
+        }
+        var checks: [CheckSpec] = []
+        if let checkList = attempt({ try r.list(required("checks", "what the run must show"), what: "'checks'") }) {
+            if checkList.isEmpty { problems.append(r.error("'checks' is empty: a scenario must check something", at: value("checks"))) }
+            for item in checkList { if let check = attempt({ try CheckParser.check(item, r) }) { checks.append(check) } }
+        }
+        if let all = YAMLFileErrors(problems) { throw all.problems.count == 1 ? all.problems[0] as Error : all }
+        guard let summary, let conferences, let client, let node else { throw r.error("the scenario could not be read", at: doc.root) }
         var scenario = Scenario(name: name, file: doc.file, summary: summary, features: features, conferences: conferences,
-                                node: node, client: client, timeline: timeline, checks: checks, deadline: deadline)
+                                node: node, client: client, timeline: timeline, checks: checks,
+                                deadline: (deadline ?? nil) ?? Scenario.defaultDeadline)
         try impliedFeatures(&scenario, r, top: top)
         return scenario
     }

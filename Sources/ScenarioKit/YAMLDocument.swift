@@ -2,6 +2,35 @@ import Foundation
 import Yams
 
 /// A problem in a YAML file, located by line: `file:line: message`.
+/// Several problems of one file, in line order (what `check` reports).
+public struct YAMLFileErrors: Error, CustomStringConvertible, Equatable {
+    public let problems: [YAMLFileError]
+
+    /// `problems` sorted by line (those without one first), or nil when there are none.
+    public init?(_ problems: [YAMLFileError]) {
+        guard !problems.isEmpty else { return nil }
+        self.problems = problems.enumerated().sorted { a, b in
+            (a.element.line ?? 0, a.offset) < (b.element.line ?? 0, b.offset)
+        }.map(\.element)
+    }
+
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+
+    /// Runs `body`, adding what it throws (one problem or several) to `problems`; nil if it threw.
+    public static func collect<T>(_ problems: inout [YAMLFileError], _ body: () throws -> T) -> T? {
+        do {
+            return try body()
+        } catch let e as YAMLFileError {
+            problems.append(e)
+        } catch let e as YAMLFileErrors {
+            problems += e.problems
+        } catch {
+            problems.append(YAMLFileError(file: "", line: nil, message: "\(error)"))
+        }
+        return nil
+    }
+}
+
 public struct YAMLFileError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let line: Int?
@@ -158,8 +187,9 @@ public struct YAMLDocument {
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw error("missing required key '\(key.stringValue)'", at: self.node(at: ctx.codingPath, from: start))
         } catch let DecodingError.typeMismatch(expected, ctx) {
-            throw error("\(Self.describe(ctx.codingPath)) should be \(Self.typeWord(expected))",
-                        at: self.node(at: ctx.codingPath, from: start))
+            let n = self.node(at: ctx.codingPath, from: start)
+            let got = n?.scalar.map { " (got '\($0.string)')" } ?? ""
+            throw error("\(Self.describe(ctx.codingPath)) should be \(Self.typeWord(expected))\(got)", at: n)
         } catch let DecodingError.valueNotFound(expected, ctx) {
             throw error("\(Self.describe(ctx.codingPath)) should be \(Self.typeWord(expected)), not empty",
                         at: self.node(at: ctx.codingPath, from: start))
@@ -174,14 +204,19 @@ public struct YAMLDocument {
 
     /// Fails on keys of a mapping node that are not in `allowed`, suggesting the nearest one.
     public func checkKeys(of node: Node, allowed: [String], context: String) throws {
-        guard let map = node.mapping else { return }
-        for (key, _) in map {
+        if let first = keyProblems(of: node, allowed: allowed, context: context).first { throw first }
+    }
+
+    /// Every unknown key of a mapping, in order, each with its suggestion.
+    public func keyProblems(of node: Node, allowed: [String], context: String) -> [YAMLFileError] {
+        guard let map = node.mapping else { return [] }
+        return map.compactMap { key, _ in
             let name = key.string ?? "?"
-            guard !allowed.contains(name) else { continue }
+            guard !allowed.contains(name) else { return nil }
             var message = "unknown key '\(name)' in \(context)"
             if let near = Self.nearest(name, among: allowed) { message += " (did you mean '\(near)'?)" }
             message += "; allowed: \(allowed.sorted().joined(separator: ", "))"
-            throw error(message, at: key)
+            return error(message, at: key)
         }
     }
 

@@ -66,6 +66,8 @@ struct Check: ParsableCommand {
                     count += 1
                 } catch let e as YAMLFileError {
                     problems.append(e)
+                } catch let e as YAMLFileErrors {
+                    problems += e.problems
                 }
             }
         }
@@ -73,7 +75,7 @@ struct Check: ParsableCommand {
         if problems.isEmpty {
             print("\(count) scenario(s) valid")
         } else {
-            print("\(problems.count) invalid file(s), \(count) valid")
+            print("\(problems.count) problem(s) in \(Set(problems.map(\.file)).count) invalid file(s), \(count) valid")
             throw ExitCode(1)
         }
     }

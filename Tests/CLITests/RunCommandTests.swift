@@ -250,13 +250,19 @@ final class RunCommandTests: XCTestCase {
         let dir = try folder([
             "good": Self.join,
             "typo": Self.join.replacingOccurrences(of: "released:", with: "releasd:"),
-            "nosummary": Self.join.replacingOccurrences(of: "summary: Joins and leaves.\n", with: ""),
+            "nosummary": Self.join.replacingOccurrences(of: "summary: Joins and leaves.\n", with: "")
+                .replacingOccurrences(of: "- left", with: "- lefty"),
         ])
         let r = try mockmcu(["check", "--scenarios", dir])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.out.contains("typo.yaml:12: unknown check 'releasd' (did you mean 'released'?)"), r.out)
-        XCTAssertTrue(r.out.contains("nosummary.yaml:1: missing 'summary'"), r.out)
-        XCTAssertTrue(r.out.contains("2 invalid file(s), 1 valid"), r.out)
+        // Every problem of a file, in line order: not just its first.
+        let nosummary = r.out.split(separator: "\n").filter { $0.contains("nosummary.yaml") }.map { $0.components(separatedBy: ";")[0] }
+        XCTAssertEqual(nosummary.map { String($0.split(separator: "/").last ?? "") }, [
+            "nosummary.yaml:1: missing 'summary': one line on what the scenario proves",
+            "nosummary.yaml:12: unknown check 'lefty' (did you mean 'left'?)",
+        ], r.out)
+        XCTAssertTrue(r.out.contains("3 problem(s) in 2 invalid file(s), 1 valid"), r.out)
         XCTAssertEqual(try mockmcu(["check", "--scenarios", Products.scenarios]).status, 0, "the shipped scenarios are valid")
     }
 

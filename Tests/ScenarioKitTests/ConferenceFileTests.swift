@@ -54,8 +54,18 @@ final class ConferenceFileTests: XCTestCase {
         XCTAssertEqual(error("conferences:\n  - alias: a\n  - name: b\n"), "c.yaml:3: missing required key 'alias'")
         XCTAssertTrue(error("conferences:\n  - alias: a\n    host_pin: 12\n").hasPrefix("c.yaml:3: conference 'a': PIN '12'"))
         XCTAssertTrue(error("conferences:\n  - alias: a\n  - alias: A\n").hasPrefix("c.yaml:3: alias 'A' is defined twice (first on line 2)"))
-        XCTAssertTrue(error("conferences:\n  - alias: a\n    type: webinar\n").hasPrefix("c.yaml:3: 'type' has an invalid value 'webinar'"),
-                      error("conferences:\n  - alias: a\n    type: webinar\n"))
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    type: webinar\n"),
+                       "c.yaml:3: 'type' must be conference, lecture or reception (got 'webinar')")
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    type: lectur\n"),
+                       "c.yaml:3: 'type' must be conference, lecture or reception (got 'lectur'; did you mean 'lecture'?)")
+        // Every problem, in line order, the rest of a conference still read.
+        XCTAssertEqual(error("conferences:\n  - alias: a\n    type: meeting\n    expires: sixty\n  - alias: b\n    host_pin: \"12\"\n  - alias: A\n"),
+                       """
+                       c.yaml:3: 'type' must be conference, lecture or reception (got 'meeting')
+                       c.yaml:4: 'expires' should be a whole number (got 'sixty')
+                       c.yaml:6: conference 'b': PIN '12' must be 4 to 10 digits, optionally ending in '#'
+                       c.yaml:7: alias 'A' is defined twice (first on line 2)
+                       """)
         XCTAssertTrue(error("conferences:\n  - alias: [unclosed\n").hasPrefix("c.yaml:"), error("conferences:\n  - alias: [unclosed\n"))
         XCTAssertTrue(error("conferences:\n  - alias: v\n    type: reception\n    targets: [nowhere]\n").hasPrefix("c.yaml:4: reception 'v' targets 'nowhere'"))
         XCTAssertTrue(error("conferences:\n  - alias: a\n    participants:\n      - display_nam: x\n").hasPrefix("c.yaml:4: unknown key 'display_nam' in a participant (did you mean 'display_name'?)"))

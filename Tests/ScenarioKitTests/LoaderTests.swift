@@ -115,9 +115,42 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(try load("summary: s\nconferences: [{alias: meet}]\nclient: {conference: meet}\nchecks: [left]\n").expectedSeconds, 0)
     }
 
+    /// Every problem of a file, in line order, each section, timeline step and check read on its own.
+    func testEveryProblemOfAFileInLineOrder() {
+        let text = """
+            summary: s
+            features: [pinn]
+            conferences:
+              - alias: meet
+                expirez: 3
+            client: {conference: meet}
+            timeline:
+              - when: {client: roster}
+                do: [{tel: {type: leave}}]
+              - when: {client: roster}
+                do: [{tell: {type: leave}}]
+            checks:
+              - lefty
+              - released: {within: -1}
+              - left
+            """
+        // (Each line up to its list of what is allowed.)
+        let lines = error(text).split(separator: "\n").map { line -> String in
+            String(line.components(separatedBy: "; allowed:")[0].components(separatedBy: "; features:")[0])
+        }
+        XCTAssertEqual(lines, [
+            "g/s.yaml:2: unknown feature 'pinn' (did you mean 'pin'?)",
+            "g/s.yaml:5: unknown key 'expirez' in a conference (did you mean 'expires'?)",
+            "g/s.yaml:9: unknown action 'tel' (did you mean 'tell'?)",
+            "g/s.yaml:13: unknown check 'lefty' (did you mean 'left'?)",
+            "g/s.yaml:14: 'within' must be 0 to 86400 seconds (got -1)",
+        ])
+    }
+
     func testErrorsNameTheLineAndSuggest() {
         XCTAssertEqual(error(base.replacingOccurrences(of: "checks:", with: "chekcs:")),
-                       "g/s.yaml:6: unknown key 'chekcs' in the scenario (did you mean 'checks'?); allowed: checks, client, conferences, deadline, features, node, summary, timeline")
+                       "g/s.yaml:1: missing 'checks': what the run must show\n"
+                       + "g/s.yaml:6: unknown key 'chekcs' in the scenario (did you mean 'checks'?); allowed: checks, client, conferences, deadline, features, node, summary, timeline")
         XCTAssertEqual(error(base.replacingOccurrences(of: "- left", with: "- lefty")),
                        "g/s.yaml:7: unknown check 'lefty' (did you mean 'left'?); allowed: " + CheckKindNames.all)
         XCTAssertTrue(error(base.replacingOccurrences(of: "- left", with: "- left: {level: maybe}"))

@@ -12,6 +12,7 @@ public enum JUnitReport {
         let tally = ConsoleReport.Tally(results)
         var out = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
         out.append(#"<testsuites name="mockmcu" tests="\#(results.count)" failures="\#(failures(tally))" errors="\#(tally.errors)" skipped="\#(tally.skipped + tally.knownFailing)" time="\#(f(seconds))">"#)
+        out.append(#"  <properties><property name="suite_version" value="\#(SuiteVersion.current)"/></properties>"#)
         let groups = Dictionary(grouping: results) { r in r.name.split(separator: "/").dropLast().joined(separator: "/") }
         for group in groups.keys.sorted() {
             let rs = groups[group]!
@@ -19,7 +20,7 @@ public enum JUnitReport {
             out.append(#"  <testsuite name="\#(esc(group.isEmpty ? "scenarios" : group))" tests="\#(rs.count)" failures="\#(failures(t))" errors="\#(t.errors)" skipped="\#(t.skipped + t.knownFailing)" time="\#(f(rs.map(\.duration).reduce(0, +)))">"#)
             for r in rs {
                 out.append(#"    <testcase classname="\#(esc(group))" name="\#(esc(r.name))" time="\#(f(r.duration))">"#)
-                out.append(#"      <properties><property name="verdict" value="\#(ConsoleReport.word(r.outcome))"/></properties>"#)
+                out.append(#"      <properties><property name="verdict" value="\#(ConsoleReport.word(r.outcome))"/><property name="content_hash" value="\#(r.contentHash)"/></properties>"#)
                 switch r.outcome {
                 case .warned where strict:
                     let message = "should: " + r.warnings.map(\.name).joined(separator: ", ")
@@ -74,7 +75,9 @@ public enum JUnitReport {
 /// verdicts; the journal and stderr of scenarios that did not pass.
 public enum JSONReport {
     struct Document: Encodable {
-        var version = 2
+        /// The report format's version.
+        var version = 3
+        var suiteVersion = SuiteVersion.current
         var client: String
         var seconds: Double
         var summary: Summary
@@ -87,6 +90,7 @@ public enum JSONReport {
 
     struct Item: Encodable {
         var name, summary, outcome: String
+        var contentHash: String
         var reason: String?
         var seconds: Double
         var exit: String?
@@ -113,7 +117,8 @@ public enum JSONReport {
                            scenarios: results.map { r in
                                let keep = r.outcome != .passed && r.outcome != .skipped && r.outcome != .unexpectedPass
                                let misses = (r.record?.notSimulated ?? []).map { NotSimulated(method: $0.method, request: $0.request, count: $0.count) }
-                               return Item(name: r.name, summary: r.summary, outcome: r.outcome.rawValue, reason: r.reason,
+                               return Item(name: r.name, summary: r.summary, outcome: r.outcome.rawValue, contentHash: r.contentHash,
+                                           reason: r.reason,
                                            seconds: r.duration, exit: r.exit?.description,
                                            runs: r.runs.isEmpty ? nil : r.runs.map(\.rawValue),
                                            flakyChecks: r.outcome == .flaky ? r.flakyChecks : nil,

@@ -49,6 +49,8 @@ public struct ScenarioResult: Sendable {
     public var runs: [Outcome] = []
     /// For a flaky scenario: the checks whose verdict differed between runs.
     public var flakyChecks: [String] = []
+    /// SHA-256 of the scenario file.
+    public var contentHash = ""
 
     public init(name: String, summary: String, outcome: Outcome, reason: String? = nil) {
         self.name = name
@@ -88,6 +90,7 @@ public struct ScenarioRunner: Sendable {
 
     public func run(_ scenario: Scenario) -> ScenarioResult {
         var result = ScenarioResult(name: scenario.name, summary: scenario.summary, outcome: .error)
+        result.contentHash = scenario.contentHash
         let began = Date()
         result = runScenario(scenario, into: result)
         result.duration = Date().timeIntervalSince(began)

@@ -131,8 +131,10 @@ public struct SuiteRunner: Sendable {
     static func runOne(_ scenario: Scenario, runner: ScenarioRunner, selection: Selection) -> ScenarioResult {
         let missing = selection.missing(for: scenario)
         if !missing.isEmpty {
-            return ScenarioResult(name: scenario.name, summary: scenario.summary, outcome: .skipped,
-                                  reason: "needs feature\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))")
+            var skipped = ScenarioResult(name: scenario.name, summary: scenario.summary, outcome: .skipped,
+                                         reason: "needs feature\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))")
+            skipped.contentHash = scenario.contentHash
+            return skipped
         }
         var result = runner.run(scenario)
         if Selection.matches(scenario.name, selection.knownFailing) {

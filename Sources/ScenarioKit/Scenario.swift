@@ -20,6 +20,8 @@ public struct Scenario: Sendable {
     public var checks: [CheckSpec]
     /// Seconds after which the runner tells the client to leave.
     public var deadline: Double
+    /// SHA-256 (hex) of the scenario file, for reports: the same name with another hash is another scenario.
+    public var contentHash = ""
 
     /// The folder it lives in (`expiry` for `expiry/refresh-before-expiry`).
     public var group: String { name.split(separator: "/").dropLast().joined(separator: "/") }

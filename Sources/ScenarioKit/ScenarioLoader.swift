@@ -122,6 +122,7 @@ public enum ScenarioLoader {
         var scenario = Scenario(name: name, file: doc.file, summary: summary, features: features, conferences: conferences,
                                 node: node, client: client, timeline: timeline, checks: checks,
                                 deadline: (deadline ?? nil) ?? Scenario.defaultDeadline)
+        scenario.contentHash = doc.contentHash
         try impliedFeatures(&scenario, r, top: top)
         return scenario
     }

@@ -71,10 +71,13 @@ public struct YAMLFileError: Error, CustomStringConvertible, Equatable {
 public struct YAMLDocument {
     public let file: String
     public let root: Node
+    /// SHA-256 of the text, as hex.
+    public let contentHash: String
 
     /// Parses `text`; syntax errors carry their line.
     public init(text: String, file: String) throws {
         self.file = file
+        contentHash = ContentHash.sha256(text.utf8)
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw YAMLFileError(file: file, line: nil, message: "the file is empty")

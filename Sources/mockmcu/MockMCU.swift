@@ -12,7 +12,7 @@ struct MockMCU: ParsableCommand {
         URL it prints. The node speaks /api/client/v2 like a real Conferencing Node and is \
         scripted through its control API under /_mock/ (GET /_mock lists it).
         """,
-        version: "0.1.0",
+        version: SuiteVersion.current,
         subcommands: [Serve.self, Run.self, List.self, Check.self, CheckConferences.self]
     )
 

@@ -144,7 +144,7 @@ struct Run: ParsableCommand {
         case .count: atOnce = "\(most) at a time"
         case .auto: atOnce = "up to \(most) at a time while the CPU has room"
         }
-        print("Running \(chosen.count) scenario(s)" + (repetitions > 1 ? " \(repetitions) times each" : "")
+        print("Running \(chosen.count) scenario(s) of suite \(SuiteVersion.current)" + (repetitions > 1 ? " \(repetitions) times each" : "")
               + ", \(atOnce), against: \(shellCommand)")
         let printer = OrderedPrinter(total: chosen.count, strict: strict)
         let began = Date()

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import ScenarioKit
 import TestSupport
 import XCTest
 
@@ -94,6 +95,15 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(first["name"] as? String, "a/chat")
         XCTAssertNotNil((first["checks"] as? [[String: Any]])?.first?["expected"])
         XCTAssertNil(first["journal"], "passing scenarios carry no journal")
+        // Versions, so that a team can pin the suite and diff its scenarios.
+        XCTAssertEqual(results["suite_version"] as? String, SuiteVersion.current)
+        XCTAssertEqual(first["content_hash"] as? String, ContentHash.sha256(Self.chat.utf8))
+        XCTAssertEqual(try doc.nodes(forXPath: "/testsuites/properties/property[@name='suite_version']/@value").first?.stringValue,
+                       SuiteVersion.current)
+        XCTAssertEqual(try doc.nodes(forXPath: "//testcase[@name='a/chat']/properties/property[@name='content_hash']/@value").first?.stringValue,
+                       ContentHash.sha256(Self.chat.utf8))
+        XCTAssertTrue(r.out.hasPrefix("Running 2 scenario(s) of suite \(SuiteVersion.current)"), r.out)
+        XCTAssertEqual(try mockmcu(["--version"]).out, SuiteVersion.current + "\n")
     }
 
     /// `--tls`: every node (not only `tls` scenarios') over HTTPS, its certificate in `start`.

@@ -263,3 +263,14 @@ final class LoaderTests: XCTestCase {
 enum CheckKindNames {
     static let all = "joined, asked_for_pin, pin_header, asked_for_extension, extension_sent, asked_for_sso, signed_in, token_kept_alive, refresh_cadence, refresh_failure_handled, reconnect_pacing, reconnect_backoff, released, no_request_after, reconnected, roster, failed, disconnected, left, ended, message, messages, sent_message, followed_refer, dropped_old_session, breakout_roster, requests, reported, not_reported"
 }
+
+final class ContentHashTests: XCTestCase {
+    func testSHA256KnownVectorsAndTheScenarioHash() throws {
+        XCTAssertEqual(ContentHash.sha256("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(ContentHash.sha256([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(ContentHash.sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        let text = "summary: s\nconferences: [{alias: meet}]\nclient: {conference: meet}\nchecks: [left]\n"
+        XCTAssertEqual(try ScenarioLoader.load(text: text, name: "g/s").contentHash, ContentHash.sha256(text.utf8))
+    }
+}

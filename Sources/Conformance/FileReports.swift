@@ -131,3 +131,54 @@ public enum JSONReport {
         return try encoder.encode(doc)
     }
 }
+
+/// A Markdown summary for a CI job's page (GitHub's `$GITHUB_STEP_SUMMARY`): the verdict
+/// counts, then each scenario that failed, was flaky or warned, with its first failed check
+/// and what happened.
+public enum MarkdownReport {
+    public static func text(_ results: [ScenarioResult], client: String, seconds: Double, strict: Bool = false) -> String {
+        let t = ConsoleReport.Tally(results)
+        let failing = results.filter { $0.outcome.failsRun(strict: strict) }
+        var parts = ["\(t.passed) passed"]
+        for (n, word) in [(t.warned, "warned"), (t.failed, "failed"), (t.flaky, "flaky"), (t.errors, "could not run"),
+                          (t.knownFailing, "known failing"), (t.unexpectedPasses, "passed unexpectedly"), (t.skipped, "skipped")] where n > 0 {
+            parts.append("\(n) \(word)")
+        }
+        var out = ["## \(failing.isEmpty ? "✅" : "❌") MockMCU conformance: " + parts.joined(separator: ", "), ""]
+        out.append("Suite \(SuiteVersion.current) · \(results.count) scenario(s) in \(String(format: "%.1f", seconds)) s · client `\(cell(client))`")
+        out.append("")
+        out.append("| verdict | scenarios |")
+        out.append("|---|---|")
+        for (word, n) in [("PASS", t.passed), ("WARN", t.warned), ("FAIL", t.failed), ("FLAKY", t.flaky), ("ERROR", t.errors),
+                          ("KNOWN", t.knownFailing), ("XPASS", t.unexpectedPasses), ("SKIP", t.skipped)] where n > 0 {
+            out.append("| \(word) | \(n) |")
+        }
+        func section(_ title: String, _ rs: [ScenarioResult], _ first: (ScenarioResult) -> CheckResult?) {
+            guard !rs.isEmpty else { return }
+            out.append("")
+            out.append("### \(title)")
+            out.append("")
+            for r in rs {
+                var line = "- **\(cell(r.name))**"
+                if r.outcome == .flaky { line += " (runs: \(r.runs.map(ConsoleReport.word).joined(separator: ", ")))" }
+                if let c = first(r) {
+                    line += " — `\(cell(c.name))`" + (c.line > 0 ? " (line \(c.line))" : "") + ": " + cell(c.actual)
+                } else if let reason = r.reason {
+                    line += " — " + cell(reason)
+                }
+                out.append(line)
+            }
+        }
+        section("Failed", results.filter { $0.outcome == .failed || $0.outcome == .error }) { $0.mustFailures.first ?? $0.failedChecks.first }
+        section("Flaky", results.filter { $0.outcome == .flaky }) { $0.mustFailures.first ?? $0.failedChecks.first }
+        section("Warned", results.filter { $0.outcome == .warned }) { $0.warnings.first }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Text safe in a table cell or a list item: one line, no pipes or backticks breaking it.
+    static func cell(_ s: String) -> String {
+        let one = s.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "`", with: "'")
+        return one.count > 300 ? String(one.prefix(300)) + "…" : one
+    }
+}

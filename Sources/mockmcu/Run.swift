@@ -50,6 +50,10 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Write a JSON report here (per-check verdicts, timings, the journal of failures).", valueName: "file"))
     var json: String?
 
+    @Option(help: ArgumentHelp("Write a Markdown summary here (verdict counts, each failed or warned scenario with its first failed check). When $GITHUB_STEP_SUMMARY is set it is also appended there, for the job's page.",
+                               valueName: "file"))
+    var markdown: String?
+
     @Flag(help: "For each failed scenario, print the whole wire journal and the client's stderr.")
     var trace = false
 
@@ -167,6 +171,18 @@ struct Run: ParsableCommand {
         print(ConsoleReport.summary(results, seconds: seconds))
         if let junit { try write(JUnitReport.xml(results, seconds: seconds, strict: strict), to: junit) }
         if let json { try write(JSONReport.data(results, client: shellCommand, seconds: seconds), to: json) }
+        let summaryText = MarkdownReport.text(results, client: shellCommand, seconds: seconds, strict: strict)
+        if let markdown { try write(Data(summaryText.utf8), to: markdown) }
+        if let step = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !step.isEmpty {
+            // GitHub collects what every step appends to this file.
+            if let handle = FileHandle(forWritingAtPath: step) ?? (FileManager.default.createFile(atPath: step, contents: nil) ? FileHandle(forWritingAtPath: step) : nil) {
+                handle.seekToEndOfFile()
+                handle.write(Data(summaryText.utf8))
+                try? handle.close()
+            } else {
+                FileHandle.standardError.write(Data("warning: cannot append the summary to $GITHUB_STEP_SUMMARY (\(step))\n".utf8))
+            }
+        }
         let tally = ConsoleReport.Tally(results)
         if tally.ran == 0 {
             print("No scenario ran (all were skipped): that is not a pass.")

@@ -142,6 +142,28 @@ final class RunCommandTests: XCTestCase {
         XCTAssertGreaterThan((scenario["journal"] as? [Any])?.count ?? 0, 5)
     }
 
+    /// The Markdown summary: counts, then the failed scenario with its first failed check, in the
+    /// file asked for and appended to $GITHUB_STEP_SUMMARY.
+    func testMarkdownSummaryGoesToTheFileAndTheStepSummary() throws {
+        let dir = try folder(["join": Self.join, "chat": Self.chat])
+        let out = try folder([:])
+        let md = out + "/summary.md", step = out + "/step.md"
+        try "earlier step\n".write(toFile: step, atomically: true, encoding: .utf8)
+        let client = Products.brokenClient("no-release")
+        let r = try Products.run("mockmcu", ["run", "--scenarios", dir, "--markdown", md, "--", client],
+                                 environment: ["GITHUB_STEP_SUMMARY": step])
+        XCTAssertEqual(r.status, 1, r.out + r.err)
+        let text = try String(contentsOfFile: md, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines[0], "## ❌ MockMCU conformance: 1 passed, 1 failed")
+        XCTAssertTrue(lines[2].hasPrefix("Suite \(SuiteVersion.current) · 2 scenario(s) in "), lines[2])
+        XCTAssertTrue(lines[2].hasSuffix(" s · client `\(client)`"), lines[2])
+        XCTAssertEqual(Array(lines[4...7]), ["| verdict | scenarios |", "|---|---|", "| PASS | 1 |", "| FAIL | 1 |"])
+        XCTAssertEqual(lines[9], "### Failed")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("- **join** — `released(within: 1)` (line 12): ") }, text)
+        XCTAssertEqual(try String(contentsOfFile: step, encoding: .utf8), "earlier step\n" + text)
+    }
+
     /// A should check that fails is a WARN: visible, exit 0; with --strict it fails the run and the JUnit report.
     func testAWarningPassesUnlessStrict() throws {
         let warn = Self.join.replacingOccurrences(of: "  - left", with: "  - left\n  - reported: {type: reconnected, level: should}")

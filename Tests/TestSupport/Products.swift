@@ -33,11 +33,13 @@ public enum Products {
     }
 
     /// Runs a built program to its end; returns its status and output.
-    public static func run(_ program: String, _ args: [String], directory: String? = nil) throws
+    public static func run(_ program: String, _ args: [String], directory: String? = nil,
+                           environment: [String: String] = [:]) throws
         -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = url(program)
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

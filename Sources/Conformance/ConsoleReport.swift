@@ -23,6 +23,9 @@ public enum ConsoleReport {
         case .skipped: return "SKIP   \(name)  \(r.reason ?? "")"
         case .knownFailing: return "KNOWN  \(name) \(time)  failed, as listed in --known-failing"
         case .unexpectedPass: return "XPASS  \(name) \(time)  passed, but is listed in --known-failing: trim the list"
+        case .knownFlaky:
+            let runs = r.runs.isEmpty ? "" : " (runs: \(r.runs.map(Self.word).joined(separator: ", ")))"
+            return "KFLAKY \(name) \(time)  did not pass\(runs), accepted: listed in --known-flaky"
         case .error: return "ERROR  \(name)  \(r.reason ?? "")"
         }
     }
@@ -37,6 +40,7 @@ public enum ConsoleReport {
         case .skipped: return "skip"
         case .knownFailing: return "known"
         case .unexpectedPass: return "xpass"
+        case .knownFlaky: return "known-flaky"
         case .error: return "error"
         }
     }
@@ -44,6 +48,7 @@ public enum ConsoleReport {
     /// Counts by outcome.
     public struct Tally: Sendable, Equatable {
         public var passed = 0, warned = 0, failed = 0, flaky = 0, skipped = 0, knownFailing = 0, unexpectedPasses = 0, errors = 0
+        public var knownFlaky = 0
 
         public init(_ results: [ScenarioResult]) {
             for r in results {
@@ -55,13 +60,14 @@ public enum ConsoleReport {
                 case .skipped: skipped += 1
                 case .knownFailing: knownFailing += 1
                 case .unexpectedPass: unexpectedPasses += 1
+                case .knownFlaky: knownFlaky += 1
                 case .error: errors += 1
                 }
             }
         }
 
         /// Scenarios that ran (not skipped).
-        public var ran: Int { passed + warned + failed + flaky + knownFailing + unexpectedPasses + errors }
+        public var ran: Int { passed + warned + failed + flaky + knownFailing + unexpectedPasses + errors + knownFlaky }
     }
 
     /// `31 scenarios in 12.3 s: 29 passed, 1 failed, 1 skipped`.
@@ -74,6 +80,7 @@ public enum ConsoleReport {
         if t.errors > 0 { parts.append("\(t.errors) could not run") }
         if t.skipped > 0 { parts.append("\(t.skipped) skipped") }
         if t.knownFailing > 0 { parts.append("\(t.knownFailing) known failing") }
+        if t.knownFlaky > 0 { parts.append("\(t.knownFlaky) known flaky") }
         if t.unexpectedPasses > 0 { parts.append("\(t.unexpectedPasses) passed unexpectedly") }
         let runs = results.map(\.runs.count).max() ?? 0
         return "\(results.count) scenario(s)" + (runs > 1 ? ", each run \(runs) times," : "")

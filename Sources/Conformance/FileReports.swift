@@ -7,17 +7,17 @@ import ScenarioKit
 /// should check failed) is a `<system-out>` note and a `verdict` property,
 /// and a failure only when `strict`; a flaky scenario is a failure.
 public enum JUnitReport {
-    public static func xml(_ results: [ScenarioResult], seconds: Double, strict: Bool = false) -> String {
-        func failures(_ t: ConsoleReport.Tally) -> Int { t.failed + t.flaky + (strict ? t.warned : 0) }
+    public static func xml(_ results: [ScenarioResult], seconds: Double, strict: Bool = false, xpassFails: Bool = false) -> String {
+        func failures(_ t: ConsoleReport.Tally) -> Int { t.failed + t.flaky + (strict ? t.warned : 0) + (xpassFails ? t.unexpectedPasses : 0) }
         let tally = ConsoleReport.Tally(results)
         var out = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
-        out.append(#"<testsuites name="mockmcu" tests="\#(results.count)" failures="\#(failures(tally))" errors="\#(tally.errors)" skipped="\#(tally.skipped + tally.knownFailing)" time="\#(f(seconds))">"#)
+        out.append(#"<testsuites name="mockmcu" tests="\#(results.count)" failures="\#(failures(tally))" errors="\#(tally.errors)" skipped="\#(tally.skipped + tally.knownFailing + tally.knownFlaky)" time="\#(f(seconds))">"#)
         out.append(#"  <properties><property name="suite_version" value="\#(SuiteVersion.current)"/></properties>"#)
         let groups = Dictionary(grouping: results) { r in r.name.split(separator: "/").dropLast().joined(separator: "/") }
         for group in groups.keys.sorted() {
             let rs = groups[group]!
             let t = ConsoleReport.Tally(rs)
-            out.append(#"  <testsuite name="\#(esc(group.isEmpty ? "scenarios" : group))" tests="\#(rs.count)" failures="\#(failures(t))" errors="\#(t.errors)" skipped="\#(t.skipped + t.knownFailing)" time="\#(f(rs.map(\.duration).reduce(0, +)))">"#)
+            out.append(#"  <testsuite name="\#(esc(group.isEmpty ? "scenarios" : group))" tests="\#(rs.count)" failures="\#(failures(t))" errors="\#(t.errors)" skipped="\#(t.skipped + t.knownFailing + t.knownFlaky)" time="\#(f(rs.map(\.duration).reduce(0, +)))">"#)
             for r in rs {
                 out.append(#"    <testcase classname="\#(esc(group))" name="\#(esc(r.name))" time="\#(f(r.duration))">"#)
                 out.append(#"      <properties><property name="verdict" value="\#(ConsoleReport.word(r.outcome))"/><property name="content_hash" value="\#(r.contentHash)"/></properties>"#)
@@ -30,12 +30,16 @@ public enum JUnitReport {
                 case .flaky:
                     let message = "flaky: " + r.runs.map(ConsoleReport.word).joined(separator: ", ")
                     out.append(#"      <failure message="\#(esc(message))" type="flaky">\#(esc(ConsoleReport.details(r, file: nil, trace: true)))</failure>"#)
+                case .unexpectedPass where xpassFails:
+                    out.append(#"      <failure message="passed, but listed in --known-failing" type="xpass"/>"#)
                 case .passed, .unexpectedPass:
                     break
                 case .skipped:
                     out.append(#"      <skipped message="\#(esc(r.reason ?? ""))"/>"#)
                 case .knownFailing:
                     out.append(#"      <skipped message="known failing: \#(esc(r.failedChecks.map(\.name).joined(separator: ", ")))"/>"#)
+                case .knownFlaky:
+                    out.append(#"      <skipped message="known flaky (did not pass: \#(esc(r.runs.map(ConsoleReport.word).joined(separator: ", "))))"/>"#)
                 case .error:
                     out.append(#"      <error message="\#(esc(r.reason ?? "could not run"))"/>"#)
                 case .failed:
@@ -85,7 +89,7 @@ public enum JSONReport {
     }
 
     struct Summary: Encodable {
-        var total, passed, warned, failed, flaky, skipped, knownFailing, unexpectedPasses, errors: Int
+        var total, passed, warned, failed, flaky, skipped, knownFailing, unexpectedPasses, errors, knownFlaky: Int
     }
 
     struct Item: Encodable {
@@ -113,7 +117,7 @@ public enum JSONReport {
         let doc = Document(client: client, seconds: seconds,
                            summary: Summary(total: results.count, passed: t.passed, warned: t.warned, failed: t.failed, flaky: t.flaky,
                                             skipped: t.skipped, knownFailing: t.knownFailing, unexpectedPasses: t.unexpectedPasses,
-                                            errors: t.errors),
+                                            errors: t.errors, knownFlaky: t.knownFlaky),
                            scenarios: results.map { r in
                                let keep = r.outcome != .passed && r.outcome != .skipped && r.outcome != .unexpectedPass
                                let misses = (r.record?.notSimulated ?? []).map { NotSimulated(method: $0.method, request: $0.request, count: $0.count) }
@@ -136,12 +140,14 @@ public enum JSONReport {
 /// counts, then each scenario that failed, was flaky or warned, with its first failed check
 /// and what happened.
 public enum MarkdownReport {
-    public static func text(_ results: [ScenarioResult], client: String, seconds: Double, strict: Bool = false) -> String {
+    public static func text(_ results: [ScenarioResult], client: String, seconds: Double, strict: Bool = false,
+                            xpassFails: Bool = false) -> String {
         let t = ConsoleReport.Tally(results)
-        let failing = results.filter { $0.outcome.failsRun(strict: strict) }
+        let failing = results.filter { $0.outcome.failsRun(strict: strict, xpassFails: xpassFails) }
         var parts = ["\(t.passed) passed"]
         for (n, word) in [(t.warned, "warned"), (t.failed, "failed"), (t.flaky, "flaky"), (t.errors, "could not run"),
-                          (t.knownFailing, "known failing"), (t.unexpectedPasses, "passed unexpectedly"), (t.skipped, "skipped")] where n > 0 {
+                          (t.knownFailing, "known failing"), (t.knownFlaky, "known flaky"), (t.unexpectedPasses, "passed unexpectedly"),
+                          (t.skipped, "skipped")] where n > 0 {
             parts.append("\(n) \(word)")
         }
         var out = ["## \(failing.isEmpty ? "✅" : "❌") MockMCU conformance: " + parts.joined(separator: ", "), ""]
@@ -150,7 +156,7 @@ public enum MarkdownReport {
         out.append("| verdict | scenarios |")
         out.append("|---|---|")
         for (word, n) in [("PASS", t.passed), ("WARN", t.warned), ("FAIL", t.failed), ("FLAKY", t.flaky), ("ERROR", t.errors),
-                          ("KNOWN", t.knownFailing), ("XPASS", t.unexpectedPasses), ("SKIP", t.skipped)] where n > 0 {
+                          ("KNOWN", t.knownFailing), ("KFLAKY", t.knownFlaky), ("XPASS", t.unexpectedPasses), ("SKIP", t.skipped)] where n > 0 {
             out.append("| \(word) | \(n) |")
         }
         func section(_ title: String, _ rs: [ScenarioResult], _ first: (ScenarioResult) -> CheckResult?) {

@@ -21,12 +21,14 @@ public enum Outcome: String, Sendable, Codable {
     case knownFailing = "known_failing"
     /// Passed although listed as known to fail (trim the list).
     case unexpectedPass = "unexpected_pass"
+    /// Failed or flaky, and listed as known to be flaky (`--known-flaky`): accepted either way.
+    case knownFlaky = "known_flaky"
     /// The runner could not run it (node or client would not start).
     case error
 
     /// Whether this outcome fails the run (a warning only when `strict`).
-    public func failsRun(strict: Bool = false) -> Bool {
-        self == .failed || self == .error || self == .flaky || (strict && self == .warned)
+    public func failsRun(strict: Bool = false, xpassFails: Bool = false) -> Bool {
+        self == .failed || self == .error || self == .flaky || (strict && self == .warned) || (xpassFails && self == .unexpectedPass)
     }
 }
 

@@ -12,6 +12,8 @@ public struct Selection: Sendable {
     public var features: Set<String>?
     /// Glob patterns of names expected to fail.
     public var knownFailing: [String] = []
+    /// Glob patterns of names known to be flaky: passing and failing both accepted.
+    public var knownFlaky: [String] = []
     /// A warning (a should check failed) counts as a failure.
     public var strict = false
 
@@ -95,6 +97,7 @@ public struct SuiteRunner: Sendable {
         // run k of every scenario before run k+1 of any, so that repeats meet different neighbours.
         let order = scenarios.indices.sorted { scenarios[$0].expectedSeconds > scenarios[$1].expectedSeconds }
         let board = ResultBoard(order: order, runs: times)
+        board.knownFlaky = { [patterns = selection.knownFlaky] name in Selection.matches(name, patterns) }
         let gate = JobGate(parallelism, total: scenarios.count * times)
         while let (i, k) = board.claim() {
             gate.admit()
@@ -157,6 +160,9 @@ private final class ResultBoard: @unchecked Sendable {
     private var slots: [[(run: Int, result: ScenarioResult)]]
     private var merged: [ScenarioResult?]
 
+    /// Whether a scenario is listed in `--known-flaky` (set before the first run).
+    var knownFlaky: @Sendable (String) -> Bool = { _ in false }
+
     init(order: [Int], runs: Int) {
         self.order = order
         self.runs = runs
@@ -177,7 +183,10 @@ private final class ResultBoard: @unchecked Sendable {
         lock.withLock {
             slots[i].append((k, result))
             guard slots[i].count == runs else { return }
-            let m = SuiteRunner.merge(slots[i].sorted { $0.run < $1.run }.map(\.result))
+            var m = SuiteRunner.merge(slots[i].sorted { $0.run < $1.run }.map(\.result))
+            if knownFlaky(m.name), m.outcome == .failed || m.outcome == .flaky || m.outcome == .warned {
+                m.outcome = .knownFlaky
+            }
             merged[i] = m
             progress(i, m)
         }

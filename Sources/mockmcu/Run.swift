@@ -44,6 +44,13 @@ struct Run: ParsableCommand {
                                valueName: "file"))
     var knownFailing: String?
 
+    @Option(help: ArgumentHelp("Names or globs of scenarios known to be flaky, one per line ('#' comments): passing and failing both accepted, and reported as such (KFLAKY).",
+                               valueName: "file"))
+    var knownFlaky: String?
+
+    @Flag(help: "An unexpected pass (XPASS: listed in --known-failing, but it passed) fails the run, so the list cannot go stale.")
+    var failOnXpass = false
+
     @Option(help: ArgumentHelp("Write a JUnit XML report here.", valueName: "file"))
     var junit: String?
 
@@ -124,10 +131,13 @@ struct Run: ParsableCommand {
         let all = try options.load()
         var selection = try options.selection()
         if let knownFailing { selection.knownFailing = try Self.readPatterns(knownFailing) }
+        if let knownFlaky { selection.knownFlaky = try Self.readPatterns(knownFlaky) }
         selection.strict = strict
         let chosen = try options.choose(all, selection)
-        for p in selection.knownFailing where !all.contains(where: { Selection.matches($0.name, [p]) }) {
-            FileHandle.standardError.write(Data("warning: --known-failing pattern '\(p)' matches no scenario\n".utf8))
+        for (flag, list) in [("--known-failing", selection.knownFailing), ("--known-flaky", selection.knownFlaky)] {
+            for p in list where !all.contains(where: { Selection.matches($0.name, [p]) }) {
+                FileHandle.standardError.write(Data("warning: \(flag) pattern '\(p)' matches no scenario\n".utf8))
+            }
         }
         Interruption.install { signal in
             let n = ChildRegistry.killAll()
@@ -150,14 +160,14 @@ struct Run: ParsableCommand {
         }
         print("Running \(chosen.count) scenario(s) of suite \(SuiteVersion.current)" + (repetitions > 1 ? " \(repetitions) times each" : "")
               + ", \(atOnce), against: \(shellCommand)")
-        let printer = OrderedPrinter(total: chosen.count, strict: strict)
+        let printer = OrderedPrinter(total: chosen.count, strict: strict, xpassFails: failOnXpass)
         let began = Date()
         let results = suite.run(chosen, selection: selection, repeat: repetitions) { i, r in printer.add(i, r) }
         printer.finish()
         let seconds = Date().timeIntervalSince(began)
 
         let files = Dictionary(all.map { ($0.name, $0.file) }, uniquingKeysWith: { a, _ in a })
-        let bad = results.filter { $0.outcome.failsRun(strict: strict) || $0.outcome == .knownFailing }
+        let bad = results.filter { $0.outcome.failsRun(strict: strict) || $0.outcome == .knownFailing || $0.outcome == .knownFlaky }
         if !bad.isEmpty {
             print("\nFailures:")
             for r in bad { print(ConsoleReport.details(r, file: files[r.name], trace: trace) + "\n") }
@@ -169,9 +179,9 @@ struct Run: ParsableCommand {
         }
         if let misses = ConsoleReport.notSimulated(results) { print("\n" + misses + "\n") }
         print(ConsoleReport.summary(results, seconds: seconds))
-        if let junit { try write(JUnitReport.xml(results, seconds: seconds, strict: strict), to: junit) }
+        if let junit { try write(JUnitReport.xml(results, seconds: seconds, strict: strict, xpassFails: failOnXpass), to: junit) }
         if let json { try write(JSONReport.data(results, client: shellCommand, seconds: seconds), to: json) }
-        let summaryText = MarkdownReport.text(results, client: shellCommand, seconds: seconds, strict: strict)
+        let summaryText = MarkdownReport.text(results, client: shellCommand, seconds: seconds, strict: strict, xpassFails: failOnXpass)
         if let markdown { try write(Data(summaryText.utf8), to: markdown) }
         if let step = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !step.isEmpty {
             // GitHub collects what every step appends to this file.
@@ -188,7 +198,12 @@ struct Run: ParsableCommand {
             print("No scenario ran (all were skipped): that is not a pass.")
             throw ExitCode(1)
         }
-        if results.contains(where: { $0.outcome.failsRun(strict: strict) }) { throw ExitCode(1) }
+        if results.contains(where: { $0.outcome.failsRun(strict: strict, xpassFails: failOnXpass) }) {
+            if failOnXpass, results.contains(where: { $0.outcome == .unexpectedPass }) {
+                print("An unexpected pass fails the run (--fail-on-xpass): take the scenario off --known-failing.")
+            }
+            throw ExitCode(1)
+        }
     }
 
     private func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
@@ -224,18 +239,20 @@ final class OrderedPrinter: @unchecked Sendable {
     private var done = 0
     private var failed = 0
     private let strict: Bool
+    private let xpassFails: Bool
     private let tty = isatty(STDERR_FILENO) == 1
 
-    init(total: Int, strict: Bool) {
+    init(total: Int, strict: Bool, xpassFails: Bool) {
         self.total = total
         self.strict = strict
+        self.xpassFails = xpassFails
     }
 
     /// Called one at a time (SuiteRunner serialises progress calls).
     func add(_ index: Int, _ result: ScenarioResult) {
         pending[index] = result
         done += 1
-        if result.outcome.failsRun(strict: strict) { failed += 1 }
+        if result.outcome.failsRun(strict: strict, xpassFails: xpassFails) { failed += 1 }
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         while let r = pending.removeValue(forKey: next) {
             print(ConsoleReport.line(r))

@@ -228,6 +228,29 @@ final class RunCommandTests: XCTestCase {
         let fixed = try mockmcu(["run", "--scenarios", dir, "--known-failing", known, "--", Products.referenceClient])
         XCTAssertEqual(fixed.status, 0)
         XCTAssertTrue(fixed.out.contains("XPASS  join") && fixed.out.contains("trim the list"), fixed.out)
+        // With --fail-on-xpass the stale entry fails the run.
+        let stale = try mockmcu(["run", "--scenarios", dir, "--known-failing", known, "--fail-on-xpass", "--", Products.referenceClient])
+        XCTAssertEqual(stale.status, 1, stale.out)
+        XCTAssertTrue(stale.out.contains("An unexpected pass fails the run (--fail-on-xpass): take the scenario off --known-failing."), stale.out)
+    }
+
+    /// --known-flaky: a listed scenario may pass or fail; either is accepted and reported as such.
+    func testKnownFlakyAcceptsAPassAndAFailure() throws {
+        let dir = try folder(["join": Self.join, "chat": Self.chat])
+        let list = try folder([:]) + "/flaky.txt"
+        try "join\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let out = try folder([:])
+        let json = out + "/r.json"
+        let failing = try mockmcu(["run", "--scenarios", dir, "--known-flaky", list, "--json", json, "--", Products.brokenClient("no-release")])
+        XCTAssertEqual(failing.status, 0, failing.out)
+        XCTAssertTrue(failing.out.contains("KFLAKY join"), failing.out)
+        XCTAssertTrue(failing.out.contains("did not pass, accepted: listed in --known-flaky"), failing.out)
+        XCTAssertTrue(failing.out.contains("1 known flaky"), failing.out)
+        let results = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        XCTAssertEqual((results["scenarios"] as? [[String: Any]])?.first { $0["name"] as? String == "join" }?["outcome"] as? String, "known_flaky")
+        let passing = try mockmcu(["run", "--scenarios", dir, "--known-flaky", list, "--", Products.referenceClient])
+        XCTAssertEqual(passing.status, 0, passing.out)
+        XCTAssertTrue(passing.out.contains("PASS   join"), passing.out)
     }
 
     func testUsageAndConfigurationErrorsExitTwo() throws {

@@ -21,7 +21,7 @@ public struct Selection: Sendable {
 
     /// What is wrong with a `--run`/`--skip` pattern, if anything: only `*` and `?` are wildcards.
     public static func problem(_ pattern: String) -> String? {
-        if pattern.isEmpty { return "an empty pattern matches nothing" }
+        if pattern.isEmpty { return "'': an empty pattern matches nothing" }
         if let c = pattern.first(where: { "[]{}".contains($0) }) {
             return "'\(pattern)': '\(c)' is not a wildcard here (only * and ? are: 'pin/*', 'reconnect/drop?ed-stream')"
         }

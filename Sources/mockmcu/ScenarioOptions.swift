@@ -18,6 +18,10 @@ struct ScenarioOptions: ParsableArguments {
             help: ArgumentHelp("Leave out scenarios matching this glob (repeatable).", valueName: "pattern"))
     var skipPatterns: [String] = []
 
+    @Option(help: ArgumentHelp("Run only shard I of N of the selected scenarios (e.g. 2/4), for a CI matrix: the same names in the same shard on every machine, shards balanced by expected duration.",
+                               valueName: "I/N"))
+    var shard: String?
+
     @Option(help: ArgumentHelp("YAML naming the features your client has ('features: [pin, chat]'); scenarios needing others are skipped. Without it, every feature is assumed.",
                                valueName: "file"))
     var features: String?
@@ -59,6 +63,10 @@ struct ScenarioOptions: ParsableArguments {
             if let problem = Selection.problem(p) { throw ValidationError("\(flag) \(problem)") }
         }
         let chosen = selection.chosen(all)
+        if let shard, !chosen.isEmpty {
+            let (i, n) = try Self.parseShard(shard)
+            return Self.shard(chosen, i, of: n)
+        }
         guard chosen.isEmpty else { return chosen }
         let names = all.map(\.name), groups = Array(Set(all.map(\.group).filter { !$0.isEmpty })).sorted()
         let given = runPatterns.map { "--run '\($0)'" } + skipPatterns.map { "--skip '\($0)'" }
@@ -67,6 +75,30 @@ struct ScenarioOptions: ParsableArguments {
                               + (near.map { " (did you mean '\($0)'?)" } ?? "")
                               + "; \(all.count) exist" + (groups.isEmpty ? "" : " in groups \(groups.joined(separator: ", "))")
                               + " (mockmcu list shows them)")
+    }
+
+    static func parseShard(_ text: String) throws -> (Int, Int) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 64, i >= 1, i <= n else {
+            throw ValidationError("--shard must be I/N with 1 ≤ I ≤ N ≤ 64, e.g. 2/4 (got '\(text)')")
+        }
+        return (i, n)
+    }
+
+    /// Shard `i` (from 1) of `n`: longest expected first, each to the shard with the least
+    /// expected time so far (ties to the lower shard), so that a name lands in the same shard on
+    /// every machine given the same scenarios; in name order.
+    static func shard(_ scenarios: [Scenario], _ i: Int, of n: Int) -> [Scenario] {
+        var totals = [Double](repeating: 0, count: n)
+        var mine: [Scenario] = []
+        let order = scenarios.sorted { ($0.expectedSeconds, $1.name) > ($1.expectedSeconds, $0.name) }
+        for s in order {
+            let target = totals.indices.min { (totals[$0], $0) < (totals[$1], $1) }!
+            // At least a little per scenario, so that many quick ones spread too.
+            totals[target] += max(s.expectedSeconds, 0.5)
+            if target == i - 1 { mine.append(s) }
+        }
+        return mine.sorted { $0.name < $1.name }
     }
 
     /// The selection from the options (features read and checked).

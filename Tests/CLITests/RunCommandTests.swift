@@ -234,6 +234,25 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(stale.out.contains("An unexpected pass fails the run (--fail-on-xpass): take the scenario off --known-failing."), stale.out)
     }
 
+    /// --shard I/N: the shards partition the selection, the same way each time.
+    func testShardsPartitionTheSelection() throws {
+        var files: [String: String] = [:]
+        for name in ["a/one", "a/two", "b/three", "b/four", "c/five"] { files[name] = Self.join }
+        let dir = try folder(files)
+        var seen: [[String]] = []
+        for i in 1...3 {
+            let r = try mockmcu(["list", "--scenarios", dir, "--shard", "\(i)/3"])
+            XCTAssertEqual(r.status, 0, r.err)
+            let names = r.out.split(separator: "\n").dropLast().map { String($0.split(separator: " ")[0]) }
+            XCTAssertEqual(try mockmcu(["list", "--scenarios", dir, "--shard", "\(i)/3"]).out, r.out, "stable")
+            seen.append(names)
+        }
+        XCTAssertEqual(seen.flatMap { $0 }.sorted(), ["a/one", "a/two", "b/four", "b/three", "c/five"])
+        XCTAssertTrue(seen.allSatisfy { !$0.isEmpty && $0.count <= 2 }, "\(seen)")
+        let bad = try mockmcu(["list", "--scenarios", dir, "--shard", "0/3"])
+        XCTAssertEqual(bad.err, "Error: --shard must be I/N with 1 ≤ I ≤ N ≤ 64, e.g. 2/4 (got '0/3')\n(see 'mockmcu list --help')\n")
+    }
+
     /// --known-flaky: a listed scenario may pass or fail; either is accepted and reported as such.
     func testKnownFlakyAcceptsAPassAndAFailure() throws {
         let dir = try folder(["join": Self.join, "chat": Self.chat])

@@ -48,6 +48,7 @@ public enum ConferenceFile {
         var out: [ConferenceConfig] = []
         var decoded: [Node] = []
         var problems: [YAMLFileError] = []
+        let keys = ConferenceConfig.CodingKeys.allCases.map(\.rawValue)
         for item in items {
             guard item.mapping != nil else {
                 problems.append(doc.error("each conference should be a mapping with an alias", at: item))
@@ -61,17 +62,14 @@ public enum ConferenceFile {
                     seen[word.lowercased()] = item.mark?.line ?? 0
                 }
             }
-            var own = doc.keyProblems(of: item, allowed: ConferenceConfig.CodingKeys.allCases.map(\.rawValue), context: "a conference")
+            var own = doc.keyProblems(of: item, allowed: keys, context: "a conference")
             if let present = doc.value("participants", in: item)?.value.sequence {
                 for p in present {
                     own += doc.keyProblems(of: p, allowed: ConferenceConfig.Present.CodingKeys.allCases.map(\.rawValue),
                                            context: "a participant")
                 }
             }
-            var skip: Set<String> = []
-            for (key, _) in item.mapping ?? [:] where !ConferenceConfig.CodingKeys.allCases.map(\.rawValue).contains(key.string ?? "") {
-                skip.insert(key.string ?? "")
-            }
+            var skip = Set((item.mapping ?? [:]).compactMap { $0.key.string }.filter { !keys.contains($0) })
             if let type = doc.value("type", in: item), let word = type.value.string,
                ConferenceConfig.Kind(rawValue: word) == nil {
                 let kinds = ConferenceConfig.Kind.allCases.map(\.rawValue)

@@ -104,7 +104,7 @@ public enum ScenarioLoader {
                 }
             }
         }
-        let deadline = attempt { try value("deadline").map { try r.number($0, what: "'deadline'", limit: Scenario.deadlineLimit) } }
+        let deadline = attempt { try value("deadline").map { try r.number($0, what: "'deadline'", limit: Scenario.deadlineLimit) } } ?? nil
         let node = attempt { try value("node").map { try nodeSetup($0, r) } ?? NodeSetup() }
         // The client names a conference: judged only once the conferences have loaded.
         let client = conferences.flatMap { c in attempt { try clientSetup(required("client", "what the client dials and answers"), r, conferences: c) } }
@@ -121,7 +121,7 @@ public enum ScenarioLoader {
         guard let summary, let conferences, let client, let node else { throw r.error("the scenario could not be read", at: doc.root) }
         var scenario = Scenario(name: name, file: doc.file, summary: summary, features: features, conferences: conferences,
                                 node: node, client: client, timeline: timeline, checks: checks,
-                                deadline: (deadline ?? nil) ?? Scenario.defaultDeadline)
+                                deadline: deadline ?? Scenario.defaultDeadline)
         scenario.contentHash = doc.contentHash
         try impliedFeatures(&scenario, r, top: top)
         return scenario
